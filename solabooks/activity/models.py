@@ -1,0 +1,108 @@
+from django.db import models
+
+from solabooks.core.scoping import OrganizationScopedQuerySet
+
+
+class ActorType(models.TextChoices):
+    STAFF = "staff", "Staff"
+    LINK = "link", "Customer via secure link"
+    PORTAL = "portal", "Customer portal user"
+    API_KEY = "api_key", "API key"
+    SYSTEM = "system", "System"
+
+
+class Verb(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    STATE_CHANGED = "state_changed", "Status changed"
+    SENT = "sent", "Sent to customer"
+    EMAIL_DELIVERED = "email_delivered", "Email delivered"
+    EMAIL_FAILED = "email_failed", "Email delivery failed"
+    EMAIL_RETRYING = "email_retrying", "Email delivery retrying"
+    VIEWED = "viewed", "Viewed by customer"
+    PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
+    QUOTE_ACCEPTED = "quote_accepted", "Quote accepted"
+    QUOTE_DECLINED = "quote_declined", "Quote declined"
+    QUOTE_CONVERTED = "quote_converted", "Quote converted"
+    REASSIGNED = "reassigned", "Re-assigned to another customer"
+    LINKS_REVOKED = "links_revoked", "Links revoked"
+    ACCESS_REQUESTED = "access_requested", "Fresh link requested"
+    VOIDED = "voided", "Voided"
+    PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
+    RECEIPT_ISSUED = "receipt_issued", "Receipt issued"
+    CUSTOMER_CREATED = "customer_created", "Customer created"
+    CUSTOMER_EDITED = "customer_edited", "Customer edited"
+    PORTAL_ENABLED = "portal_enabled", "Portal access enabled"
+    PORTAL_DISABLED = "portal_disabled", "Portal access disabled"
+    PORTAL_SETUP_SENT = "portal_setup_sent", "Portal setup email sent"
+    PORTAL_ACTIVATED = "portal_activated", "Portal account set up"
+    API_CALL = "api_call", "API call"
+
+
+class ActivityQuerySet(OrganizationScopedQuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Activity is append-only.")
+
+    def delete(self):
+        raise TypeError("Activity is append-only.")
+
+
+class Activity(models.Model):
+    """One thing that happened. Append-only: nothing edits or deletes a row."""
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activity",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activity",
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activity",
+    )
+    verb = models.CharField(max_length=32, choices=Verb.choices)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor_user = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who, in words that outlive the actor: "link #12", "jane@acme.test", "key sb_1a2b".
+    actor_label = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = models.Manager.from_queryset(ActivityQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["document", "-created_at"]),
+            models.Index(fields=["customer", "-created_at"]),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Activity is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Activity is append-only.")
+
+    def __str__(self) -> str:
+        return f"{self.get_verb_display()} by {self.actor_label or self.get_actor_type_display()}"

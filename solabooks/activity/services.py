@@ -1,0 +1,65 @@
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+
+from solabooks.core.middleware import request_origin
+
+from .models import Activity, ActorType
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and from where. Built once per request and passed to services."""
+
+    type: str
+    user: object | None = None
+    label: str = ""
+    ip: str | None = None
+    user_agent: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def staff(cls, request: HttpRequest) -> "Actor":
+        return cls(
+            type=ActorType.STAFF,
+            user=request.user,
+            label=request.user.email,
+            **request_origin(request),
+        )
+
+    @classmethod
+    def system(cls, label: str = "Solabooks") -> "Actor":
+        return cls(type=ActorType.SYSTEM, label=label)
+
+    @classmethod
+    def for_request(cls, request: HttpRequest, *, type: str, label: str) -> "Actor":
+        return cls(type=type, label=label, **request_origin(request))
+
+
+def record_activity(
+    *,
+    organization,
+    verb: str,
+    actor: Actor,
+    document=None,
+    customer=None,
+    project=None,
+    details: dict | None = None,
+) -> Activity:
+    if customer is None and document is not None:
+        customer_id = document.customer_id
+    else:
+        customer_id = customer.pk if customer is not None else None
+    return Activity.objects.create(
+        organization=organization,
+        document=document,
+        customer_id=customer_id,
+        project=project,
+        verb=verb,
+        actor_type=actor.type,
+        actor_user=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_label=actor.label[:200],
+        ip=actor.ip,
+        user_agent=(actor.user_agent or "")[:400],
+        details=details or {},
+    )

@@ -1,0 +1,47 @@
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+
+def client_ip_from(remote_addr: str, forwarded_for: str | None) -> str:
+    """The client's address: the socket peer, unless that peer is a trusted proxy.
+
+    X-Forwarded-For is read right to left, skipping trusted proxies, so a client cannot
+    forge its address by sending the header itself.
+    """
+    trusted = settings.TRUSTED_PROXIES
+    try:
+        peer = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return remote_addr or ""
+    if not forwarded_for or not any(peer in net for net in trusted):
+        return str(peer)
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return str(peer)
+        if not any(address in net for net in trusted):
+            return str(address)
+        peer = address
+    return str(peer)
+
+
+class ClientIPMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.client_ip = client_ip_from(
+            request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR")
+        )
+        return self.get_response(request)
+
+
+def request_origin(request: HttpRequest) -> dict:
+    """IP and user agent of a request, as activity rows record them."""
+    return {
+        "ip": getattr(request, "client_ip", None) or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400],
+    }

@@ -1,0 +1,224 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from solabooks.core.money import CURRENCY_CHOICES
+from solabooks.core.scoping import OrganizationScopedManager
+
+
+class Kind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    QUOTE = "quote", "Quote"
+    SALES_ORDER = "sales_order", "Sales order"
+    RECEIPT = "receipt", "Receipt"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+    CONFIRMED = "confirmed", "Confirmed"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+    ISSUED = "issued", "Issued"
+
+
+STATES_BY_KIND = {
+    Kind.INVOICE: [State.DRAFT, State.SENT, State.PARTIALLY_PAID, State.PAID, State.VOID],
+    Kind.QUOTE: [State.DRAFT, State.SENT, State.ACCEPTED, State.DECLINED, State.EXPIRED],
+    Kind.SALES_ORDER: [State.DRAFT, State.CONFIRMED, State.FULFILLED, State.CANCELLED],
+    Kind.RECEIPT: [State.ISSUED],
+}
+# A link to a document in one of these states is no longer valid.
+DEAD_STATES = frozenset({State.VOID, State.CANCELLED})
+OPEN_INVOICE_STATES = (State.SENT, State.PARTIALLY_PAID)
+
+
+class NumberSequence(models.Model):
+    """The next number per business and kind. Taken under a row lock, so no gaps or twins."""
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    next_value = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind"], name="one_sequence_per_kind")
+        ]
+
+
+class Document(models.Model):
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="documents"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    number = models.CharField(max_length=32)
+    sequence = models.PositiveIntegerField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    issue_date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    notes = models.TextField(blank=True)
+    terms = models.TextField(blank=True)
+    subtotal = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0"))
+    tax_total = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0"))
+    total = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0"))
+    amount_paid = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0"))
+    # Bumped on every edit: quote decisions check it, PDFs are cached by it.
+    content_version = models.PositiveIntegerField(default=1)
+    viewed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    source_document = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_documents"
+    )
+    payment = models.OneToOneField(
+        "documents.Payment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="receipt",
+    )
+    created_by = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganizationScopedManager()
+
+    class Meta:
+        ordering = ["-issue_date", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "sequence"], name="unique_number_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("total")),
+                name="paid_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "kind", "state"]),
+            models.Index(fields=["organization", "customer", "kind"]),
+            models.Index(fields=["organization", "kind", "-issue_date", "-sequence"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def balance_due(self) -> Decimal:
+        return self.total - self.amount_paid
+
+    @property
+    def is_invoice(self) -> bool:
+        return self.kind == Kind.INVOICE
+
+    @property
+    def is_quote(self) -> bool:
+        return self.kind == Kind.QUOTE
+
+    @property
+    def is_editable(self) -> bool:
+        from .services import EDITABLE_STATES
+
+        return self.state in EDITABLE_STATES.get(self.kind, ())
+
+    @property
+    def is_dead(self) -> bool:
+        return self.state in DEAD_STATES
+
+
+class DocumentLine(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=500)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Percent, e.g. 20 for 20%.",
+    )
+    line_subtotal = models.DecimalField(max_digits=18, decimal_places=3)
+    line_tax = models.DecimalField(max_digits=18, decimal_places=3)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="line_tax_rate_percent"
+            ),
+        ]
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.line_subtotal + self.line_tax
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CARD = "card", "Card"
+    CASH = "cash", "Cash"
+    CHEQUE = "cheque", "Cheque"
+    OTHER = "other", "Other"
+
+
+class Payment(models.Model):
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="payments"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="payments"
+    )
+    date = models.DateField()
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationScopedManager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        ]
+        indexes = [models.Index(fields=["organization", "customer", "-date"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on {self.date}"
+
+
+class PaymentAllocation(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    invoice = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(max_digits=18, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_positive"),
+            models.UniqueConstraint(
+                fields=["payment", "invoice"], name="one_allocation_per_invoice"
+            ),
+        ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    name = "solabooks.mail"
+    verbose_name = "Email outbox"

@@ -1,0 +1,128 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from solabooks.core.money import CURRENCY_CHOICES
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A staff member of one or more businesses. Customers are never Users."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use the Django admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f6feb.")
+number_prefix = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9\-]{0,9}$", "Use 1–10 capital letters, digits or dashes."
+)
+
+
+class Organization(models.Model):
+    """A business. Every business row in Solabooks carries one."""
+
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    reply_to_email = models.EmailField(blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    brand_colour = models.CharField(max_length=7, default="#1f6feb", validators=[hex_colour])
+    default_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    invoice_prefix = models.CharField(max_length=10, default="INV", validators=[number_prefix])
+    quote_prefix = models.CharField(max_length=10, default="QUO", validators=[number_prefix])
+    sales_order_prefix = models.CharField(max_length=10, default="SO", validators=[number_prefix])
+    receipt_prefix = models.CharField(max_length=10, default="RCT", validators=[number_prefix])
+    allow_portal_setup_from_link = models.BooleanField(
+        default=True,
+        verbose_name="Customers may set up a portal account from a secure link",
+    )
+    # Bumped whenever branding changes, so cached PDFs are rendered anew.
+    branding_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    ACCOUNTANT = "accountant", "Accountant"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "manager", "accountant"]), name="known_role"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organization} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+
+class ApiKey(models.Model):
+    """A business's API key. Only its SHA-256 is kept; the key is shown once, at creation."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

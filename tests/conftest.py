@@ -1,0 +1,104 @@
+import pytest
+from django.test import Client
+
+from tests.factories import (
+    TEST_PASSWORD,
+    CustomerFactory,
+    MembershipFactory,
+    OrganizationFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request):
+    """Rate-limit counters live in the cache; every test starts with none."""
+    if not {"db", "transactional_db", "live_server"} & set(request.fixturenames) and not (
+        request.node.get_closest_marker("django_db")
+    ):
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(name="Acme Ltd")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory(name="Rival Inc")
+
+
+def _member(organization, role):
+    return MembershipFactory(organization=organization, role=role).user
+
+
+@pytest.fixture
+def owner(org):
+    return _member(org, "owner")
+
+
+@pytest.fixture
+def manager(org):
+    return _member(org, "manager")
+
+
+@pytest.fixture
+def accountant(org):
+    return _member(org, "accountant")
+
+
+@pytest.fixture
+def other_owner(other_org):
+    return _member(other_org, "owner")
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    assert client.login(email=user.email, password=TEST_PASSWORD)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner):
+    return signed_in(owner)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return signed_in(manager)
+
+
+@pytest.fixture
+def accountant_client(accountant):
+    return signed_in(accountant)
+
+
+@pytest.fixture
+def other_client(other_owner):
+    return signed_in(other_owner)
+
+
+@pytest.fixture
+def customer(org):
+    return CustomerFactory(organization=org, name="Jane's Bakery", email="jane@bakery.test")
+
+
+@pytest.fixture
+def other_customer(org):
+    return CustomerFactory(organization=org, name="Bob's Garage", email="bob@garage.test")
+
+
+@pytest.fixture
+def foreign_customer(other_org):
+    return CustomerFactory(organization=other_org, name="Elsewhere Co", email="x@elsewhere.test")
