@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from solabooks.activity.models import Activity
+from solabooks.core import ratelimit
 from solabooks.documents.selectors import receivables_by_currency
 
 from .forms import StaffLoginForm
@@ -14,8 +14,7 @@ from .middleware import SESSION_KEY
 from .models import Membership
 from .permissions import StaffViewMixin
 
-LOGIN_ATTEMPTS = 10
-LOGIN_WINDOW_SECONDS = 15 * 60
+STAFF_LOGIN_LIMIT = ratelimit.Limit("staff-login", max_hits=10, window_seconds=15 * 60)
 
 
 def staff_login(request: HttpRequest) -> HttpResponse:
@@ -23,16 +22,15 @@ def staff_login(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     form = StaffLoginForm(request, data=request.POST or None)
     if request.method == "POST":
-        key = f"staff-login:{request.client_ip}"
-        attempts = cache.get(key, 0)
-        if attempts >= LOGIN_ATTEMPTS:
-            form.add_error(None, "Too many sign-in attempts. Try again in 15 minutes.")
+        verdict = ratelimit.is_blocked(STAFF_LOGIN_LIMIT, request.client_ip)
+        if not verdict.allowed:
+            minutes = -(-verdict.retry_after // 60)
+            form.add_error(None, f"Too many sign-in attempts. Try again in {minutes} minutes.")
             return render(request, "tenancy/login.html", {"form": form}, status=429)
         if form.is_valid():
-            cache.delete(key)
             login(request, form.user)
             return redirect(request.GET.get("next") if _safe_next(request) else "dashboard")
-        cache.set(key, attempts + 1, LOGIN_WINDOW_SECONDS)
+        ratelimit.hit(STAFF_LOGIN_LIMIT, request.client_ip)
     return render(request, "tenancy/login.html", {"form": form})
 
 
