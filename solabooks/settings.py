@@ -207,9 +207,10 @@ TASKS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "solabooks.api.authentication.APIKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "solabooks.api.authentication.StaffSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["solabooks.api.permissions.IsOrganizationMember"],
+    "DEFAULT_THROTTLE_CLASSES": ["solabooks.api.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "solabooks.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -218,12 +219,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
 }
+# Staff API limits: requests per window (seconds) per API key, and the largest JSON body.
+SOLABOOKS_API_RATE_LIMIT = (
+    int(os.environ.get("API_RATE_LIMIT", "600")),
+    int(os.environ.get("API_RATE_WINDOW", "60")),
+)
+SOLABOOKS_API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Solabooks API",
     "DESCRIPTION": "Staff API for customers, documents, payments, secure links and portal access.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enum component names that two fields share are named here, not guessed.
+    "ENUM_NAME_OVERRIDES": {
+        "CurrencyEnum": "solabooks.core.money.CURRENCY_CHOICES",
+        "DocumentKindEnum": "solabooks.documents.models.Kind",
+        "DocumentStateEnum": "solabooks.documents.models.State",
+        "CreatableKindEnum": "solabooks.api.serializers.CREATABLE_KINDS",
+        "ConvertibleKindEnum": "solabooks.api.serializers.CONVERTIBLE_KINDS",
+        "LinkStateEnum": "solabooks.api.serializers.LINK_STATES",
+        "PortalAccessStateEnum": "solabooks.api.serializers.PORTAL_STATES",
+    },
+    "SCHEMA_PATH_PREFIX": r"/finance/api/v[0-9]+",
 }
 
 LOGGING = {

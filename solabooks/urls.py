@@ -1,10 +1,17 @@
 from django.conf import settings
 from django.urls import include, path
 
+from solabooks.core.views import health
+
 urlpatterns = [
+    path("finance/health/", health, name="health"),
+    path("finance/api/", include("solabooks.api.urls")),
     path("finance/", include("solabooks.tenancy.urls")),
     path("finance/customers/", include("solabooks.customers.urls")),
+    path("finance/customers/", include("solabooks.portal.staff_urls")),
     path("finance/", include("solabooks.documents.urls")),
+    path("finance/customer-portal/", include("solabooks.portal.urls")),
+    path("finance/", include("solabooks.sharing.urls")),
 ]
 
 if settings.SOLABOOKS_DEMO or settings.DEBUG:
@@ -13,3 +20,6 @@ if settings.SOLABOOKS_DEMO or settings.DEBUG:
     urlpatterns += [
         path("finance/media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+
+if settings.SOLABOOKS_DEMO:  # the demo mailbox page exists only in the demo
+    urlpatterns += [path("finance/dev/mailbox/", include("solabooks.mail.urls"))]

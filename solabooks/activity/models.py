@@ -37,6 +37,7 @@ class Verb(models.TextChoices):
     PORTAL_SETUP_SENT = "portal_setup_sent", "Portal setup email sent"
     PORTAL_ACTIVATED = "portal_activated", "Portal account set up"
     API_CALL = "api_call", "API call"
+    PORTAL_SIGNED_IN = "portal_signed_in", "Signed in to the customer portal"
 
 
 class ActivityQuerySet(OrganizationScopedQuerySet):

@@ -1,41 +1,107 @@
+"""API authentication: organization API keys (`Authorization: Bearer <key>`) and staff sessions.
+
+A key is looked up by its SHA-256 only, so the database never holds a usable key and every
+presented key, right or wrong, costs one hash and one indexed lookup. Missing, unknown and
+revoked keys all end in the same 401 body (see errors.py), and a request with no
+credentials at all does the same lookup work (`spend_equal_effort`), so neither the body
+nor the timing tells an unknown key from a revoked one or from none.
+"""
+
+import datetime
 import hashlib
 import hmac
+import secrets
+from dataclasses import dataclass
 
 from django.utils import timezone
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from solabooks.tenancy.models import ApiKey
 
 KEY_PREFIX = "sb_"
+# last_used_at is a "when did this key last do anything" hint for the owner's key list; a
+# write on every GET would make each read a write (and serialize SQLite writers), so it is
+# refreshed at most once per this interval.
+LAST_USED_RESOLUTION = datetime.timedelta(seconds=60)
+INVALID_CREDENTIALS = "Authentication credentials were not provided or are not valid."
 
 
 def hash_api_key(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
+    return hashlib.sha256(raw_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiKeyPrincipal:
+    """`request.user` for a key-authenticated call: the key acts, not the staff member who
+    created it (who may since have left the business)."""
+
+    api_key: ApiKey
+    is_authenticated: bool = True
+    is_anonymous: bool = False
+    is_active: bool = True
+    pk: None = None
+
+    def __str__(self) -> str:
+        return key_label(self.api_key)
+
+
+def key_label(api_key: ApiKey) -> str:
+    """How a key is named in activity: its public prefix, never the key."""
+    return f"key {KEY_PREFIX}{api_key.prefix}"
+
+
+def _find_key(digest: str) -> ApiKey | None:
+    return ApiKey.objects.select_related("organization").filter(key_hash=digest).first()
+
+
+def spend_equal_effort() -> None:
+    """The work a wrong key costs, for requests that carried no key at all."""
+    _find_key(hash_api_key(secrets.token_urlsafe(32)))
 
 
 class APIKeyAuthentication(BaseAuthentication):
     """`Authorization: Bearer <key>`. Looked up by hash, so every wrong key costs the same."""
 
-    keyword = "Bearer"
+    keyword = "bearer"
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header.startswith(f"{self.keyword} "):
+        scheme, _, raw_key = header.partition(" ")
+        if scheme.lower() != self.keyword:
+            # Not ours: let the session authenticator try; no credentials at all is a 401
+            # raised later, after the same lookup work (see spend_equal_effort).
             return None
-        raw_key = header[len(self.keyword) + 1 :].strip()
-        digest = hash_api_key(raw_key)
-        key = ApiKey.objects.select_related("organization").filter(key_hash=digest).first()
+        digest = hash_api_key(raw_key.strip())
+        key = _find_key(digest)
         if (
             key is None
             or key.revoked_at is not None
             or not hmac.compare_digest(key.key_hash, digest)
         ):
-            raise AuthenticationFailed("Invalid API key.")
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+            raise AuthenticationFailed(INVALID_CREDENTIALS)
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
         request._request.api_organization = key.organization
         request._request.api_key = key
-        return (None, key)
+        return (ApiKeyPrincipal(api_key=key), key)
 
-    def authenticate_header(self, request) -> str:
-        return self.keyword
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) with `WWW-Authenticate: Bearer`.
+        return 'Bearer realm="api"'
+
+
+class StaffSessionAuthentication(SessionAuthentication):
+    """A signed-in staff member's browser session (with CSRF on unsafe methods). The
+    business is the one the session is switched to, set by CurrentOrganizationMiddleware
+    through the user's own membership."""
+
+    def authenticate(self, request: Request):
+        result = super().authenticate(request)
+        if result is not None:
+            request._request.api_organization = getattr(request._request, "organization", None)
+            request._request.api_key = None
+        return result

@@ -2,10 +2,12 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 
-from .models import OPEN_INVOICE_STATES, Document, Kind
+from solabooks.activity.models import Activity
+
+from .models import OPEN_INVOICE_STATES, Document, Kind, Payment, PaymentAllocation, State
 
 
 def receivables_by_currency(*, organization, customer=None) -> list[dict]:
@@ -43,5 +45,72 @@ def document_with_lines(*, organization, pk: int) -> Document:
         Document.objects.for_org(organization)
         .select_related("customer", "organization", "source_document")
         .prefetch_related("lines")
+        .get_or_404(pk=pk)
+    )
+
+
+def document_list(
+    *, organization, kind: str, state: str = "", customer=None, number: str = ""
+) -> QuerySet[Document]:
+    """One kind's documents for the list page: one query per page, whatever the row count."""
+    documents = (
+        Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
+    )
+    if state:
+        documents = documents.filter(state=state)
+    if customer is not None:
+        documents = documents.filter(customer=customer)
+    if number:
+        documents = documents.filter(number__icontains=number)
+    return documents
+
+
+def document_activity(*, document: Document) -> QuerySet[Activity]:
+    """A document's activity, newest first (the model's ordering)."""
+    return Activity.objects.for_org(document.organization_id).filter(document=document)
+
+
+def invoice_allocations(*, invoice: Document) -> QuerySet[PaymentAllocation]:
+    """The payments allocated to an invoice, oldest payment first."""
+    return (
+        PaymentAllocation.objects.filter(
+            invoice=invoice, payment__organization_id=invoice.organization_id
+        )
+        .select_related("payment")
+        .order_by("payment__date", "payment_id")
+    )
+
+
+# A payment may be allocated to these (record_payment moves a draft to sent).
+PAYABLE_INVOICE_STATES = (State.DRAFT, *OPEN_INVOICE_STATES)
+
+
+def payable_invoices(*, customer) -> QuerySet[Document]:
+    """A customer's invoices that still have something to pay, oldest due first."""
+    return (
+        Document.objects.for_customer(customer)
+        .filter(kind=Kind.INVOICE, state__in=PAYABLE_INVOICE_STATES, total__gt=F("amount_paid"))
+        .order_by(F("due_date").asc(nulls_last=True), "sequence")
+    )
+
+
+def payment_list(*, organization, customer=None) -> QuerySet[Payment]:
+    """Payments with their customer, receipt and allocated sum: one query per page."""
+    payments = (
+        Payment.objects.for_org(organization)
+        .select_related("customer", "receipt")
+        .annotate(allocated=Sum("allocations__amount"))
+        .order_by("-date", "-id")  # an aggregate drops Meta.ordering
+    )
+    if customer is not None:
+        payments = payments.filter(customer=customer)
+    return payments
+
+
+def payment_with_allocations(*, organization, pk) -> Payment:
+    return (
+        Payment.objects.for_org(organization)
+        .select_related("customer", "receipt")
+        .prefetch_related("allocations__invoice")
         .get_or_404(pk=pk)
     )

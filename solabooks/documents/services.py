@@ -64,6 +64,10 @@ ACTION_LABELS = {
 SENT_STATE = {Kind.INVOICE: State.SENT, Kind.QUOTE: State.SENT, Kind.SALES_ORDER: State.CONFIRMED}
 
 MAX_LINES = 200
+MAX_DESCRIPTION = 500  # DocumentLine.description max_length
+# The money columns are DecimalField(max_digits=18, decimal_places=3): anything at or above
+# 10**15 would overflow them (a database error, i.e. a 500), so it is refused as a user error.
+MAX_AMOUNT = Decimal(10) ** 15
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,11 @@ def _write_lines(document: Document, lines: list[LineInput]) -> None:
     rows = []
     subtotal = tax_total = ZERO
     for position, line in enumerate(lines):
+        description = line.description.strip()
+        if not description:
+            raise DomainError("Every line needs a description.")
+        if len(description) > MAX_DESCRIPTION:
+            raise DomainError(f"A line description can be at most {MAX_DESCRIPTION} characters.")
         if line.quantity <= 0:
             raise DomainError("Quantities must be greater than zero.")
         if line.unit_price < 0:
@@ -114,13 +123,15 @@ def _write_lines(document: Document, lines: list[LineInput]) -> None:
             raise DomainError("Tax rates are percentages from 0 to 100.")
         line_subtotal = round_money(line.quantity * line.unit_price, currency)
         line_tax = round_money(line_subtotal * line.tax_rate / 100, currency)
+        if line_subtotal + line_tax >= MAX_AMOUNT:
+            raise DomainError(f"Line {position + 1}: the amount is too large.")
         subtotal += line_subtotal
         tax_total += line_tax
         rows.append(
             DocumentLine(
                 document=document,
                 position=position,
-                description=line.description.strip(),
+                description=description,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 tax_rate=line.tax_rate,
@@ -128,6 +139,8 @@ def _write_lines(document: Document, lines: list[LineInput]) -> None:
                 line_tax=line_tax,
             )
         )
+    if subtotal + tax_total >= MAX_AMOUNT:
+        raise DomainError("The document total is too large.")
     DocumentLine.objects.filter(document=document).delete()
     DocumentLine.objects.bulk_create(rows)
     document.subtotal = subtotal
@@ -255,9 +268,9 @@ def transition_document(*, document: Document, action: str, actor: Actor) -> Doc
     document = lock_document(document)
     allowed = TRANSITIONS.get(document.kind, {})
     if action not in allowed:
-        raise InvalidTransition(
-            f"“{action}” is not something a {document.get_kind_display().lower()} can do."
-        )
+        kind = document.get_kind_display().lower()
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise InvalidTransition(f"“{action}” is not something {article} {kind} can do.")
     from_states, to_state = allowed[action]
     if document.state not in from_states:
         raise InvalidTransition(

@@ -1,1 +1,29 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+# Included at "finance/" (see docs/ARCHITECTURE.md for the names).
+urlpatterns = [
+    path("documents/<slug:kind>/", views.DocumentListView.as_view(), name="document-list"),
+    path(
+        "documents/<slug:kind>/new/", views.DocumentCreateView.as_view(), name="document-create"
+    ),
+    path("document/<int:pk>/", views.DocumentDetailView.as_view(), name="document-detail"),
+    path("document/<int:pk>/edit/", views.DocumentEditView.as_view(), name="document-edit"),
+    path(
+        "document/<int:pk>/state/",
+        views.DocumentTransitionView.as_view(),
+        name="document-transition",
+    ),
+    path(
+        "document/<int:pk>/reassign/",
+        views.DocumentReassignView.as_view(),
+        name="document-reassign",
+    ),
+    path(
+        "document/<int:pk>/convert/", views.DocumentConvertView.as_view(), name="document-convert"
+    ),
+    path("payments/", views.PaymentListView.as_view(), name="payment-list"),
+    path("payments/new/", views.PaymentCreateView.as_view(), name="payment-create"),
+    path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment-detail"),
+]

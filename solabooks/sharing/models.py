@@ -17,11 +17,13 @@ class SecureLink(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="secure_links"
     )
     purpose = models.CharField(max_length=16, choices=LinkPurpose.choices, default="document")
+    # SET_NULL, not CASCADE: a link whose document was deleted must still be found, so its
+    # page can say "no longer valid" instead of an unexplained 404.
     document = models.ForeignKey(
         "documents.Document",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         related_name="secure_links",
     )
     project = models.ForeignKey(

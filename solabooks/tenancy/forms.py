@@ -1,5 +1,13 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+
+from solabooks.core.errors import DomainError
+from solabooks.core.money import CURRENCY_CHOICES
+
+from .models import Role, User, hex_colour, number_prefix
+from .services import ADDRESS_MAX, LOGO_MAX_SIDE, MAX_PAYMENT_TERMS_DAYS, time_zone_names, validate_logo
 
 
 class StaffLoginForm(forms.Form):
@@ -19,3 +27,110 @@ class StaffLoginForm(forms.Form):
             if self.user is None:
                 raise forms.ValidationError("That email and password do not match an account.")
         return cleaned
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(time_zone_names())]
+
+
+class PrefixField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=10, validators=[number_prefix], **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).upper()
+
+
+class OrganizationSettingsForm(forms.Form):
+    """Settings and branding. A plain Form, not a ModelForm on request.organization: an
+    invalid POST must not change the object the page (and its brand colour) renders from."""
+
+    name = forms.CharField(max_length=200, label="Business name")
+    address = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=ADDRESS_MAX, required=False
+    )
+    reply_to_email = forms.EmailField(
+        max_length=254,
+        required=False,
+        label="Reply-to email",
+        help_text="Customers' replies to document emails go here.",
+    )
+    logo = forms.FileField(
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text=(
+            f"PNG, JPEG or WebP, at most {settings.LOGO_MAX_BYTES / 1024 / 1024:g} MB and "
+            f"{LOGO_MAX_SIDE}×{LOGO_MAX_SIDE} pixels."
+        ),
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+    brand_colour = forms.CharField(
+        max_length=7,
+        validators=[hex_colour],
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text="Used on documents, links and the customer portal.",
+    )
+    default_currency = forms.ChoiceField(
+        choices=CURRENCY_CHOICES, help_text="New customers start with this currency."
+    )
+    time_zone = forms.ChoiceField(choices=_time_zone_choices)
+    payment_terms_days = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_PAYMENT_TERMS_DAYS,
+        label="Payment terms (days)",
+        help_text="Invoices are due this many days after their issue date.",
+    )
+    invoice_prefix = PrefixField()
+    quote_prefix = PrefixField()
+    sales_order_prefix = PrefixField()
+    receipt_prefix = PrefixField()
+    allow_portal_setup_from_link = forms.BooleanField(
+        required=False, label="Customers may set up a portal account from a secure link"
+    )
+
+    def clean_brand_colour(self) -> str:
+        return self.cleaned_data["brand_colour"].lower()
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo:
+            try:
+                validate_logo(logo)
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from None
+        return logo
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MANAGER)
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        max_length=4096,
+        strip=False,
+        required=False,
+        label="Initial password (new accounts only)",
+        help_text="Only for someone without a Solabooks account. Leave empty and they "
+        "cannot sign in until a password is set.",
+    )
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            try:
+                validate_password(password, user=User(email=email))
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “Accounting sync”.")

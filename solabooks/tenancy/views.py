@@ -1,17 +1,30 @@
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from solabooks.activity.models import Activity
+from solabooks.activity.services import Actor
+from solabooks.api.authentication import KEY_PREFIX
 from solabooks.core import ratelimit
+from solabooks.core.errors import DomainError
 from solabooks.documents.selectors import receivables_by_currency
 
-from .forms import StaffLoginForm
+from . import services
+from .forms import (
+    ApiKeyForm,
+    MemberAddForm,
+    MemberRoleForm,
+    OrganizationSettingsForm,
+    StaffLoginForm,
+)
 from .middleware import SESSION_KEY
-from .models import Membership
+from .models import Membership, Role
 from .permissions import StaffViewMixin
 
 STAFF_LOGIN_LIMIT = ratelimit.Limit("staff-login", max_hits=10, window_seconds=15 * 60)
@@ -81,3 +94,188 @@ class DashboardView(StaffViewMixin, TemplateView):
             )[:15],
             **kwargs,
         )
+
+
+# Owner-only pages: settings, members, API keys -----------------------------------------
+
+
+class OrganizationSettingsView(StaffViewMixin, TemplateView):
+    template_name = "tenancy/settings.html"
+    required_action = "manage_settings"
+    settings_tab = "settings"
+
+    def get_context_data(self, **kwargs):
+        if "form" not in kwargs:
+            org = self.org
+            kwargs["form"] = OrganizationSettingsForm(
+                initial={field: getattr(org, field) for field in SETTINGS_FIELDS}
+            )
+        return super().get_context_data(settings_tab=self.settings_tab, **kwargs)
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = OrganizationSettingsForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_organization(
+                    organization=self.org,
+                    actor=Actor.staff(request),
+                    logo=data["logo"] or None,
+                    remove_logo=data["remove_logo"],
+                    **{field: data[field] for field in SETTINGS_FIELDS},
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Settings saved.")
+                return redirect("organization-settings")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+SETTINGS_FIELDS = (
+    "name",
+    "address",
+    "reply_to_email",
+    "brand_colour",
+    "default_currency",
+    "time_zone",
+    "payment_terms_days",
+    "invoice_prefix",
+    "quote_prefix",
+    "sales_order_prefix",
+    "receipt_prefix",
+    "allow_portal_setup_from_link",
+)
+
+
+class MemberListView(StaffViewMixin, TemplateView):
+    """Members and their roles; POST adds a member."""
+
+    template_name = "tenancy/members.html"
+    required_action = "manage_members"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", MemberAddForm())
+        members = self.org.memberships.select_related("user").order_by("user__email", "id")
+        return super().get_context_data(
+            settings_tab="members", members=members, roles=Role.choices, **kwargs
+        )
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = MemberAddForm(request.POST)
+        if form.is_valid():
+            try:
+                added = services.add_member(
+                    organization=self.org,
+                    actor=Actor.staff(request),
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    password=form.cleaned_data["password"] or None,
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                email = added.membership.user.email
+                role = added.membership.get_role_display().lower()
+                messages.success(request, f"{email} added as {role}.")
+                if added.needs_password:
+                    messages.warning(
+                        request,
+                        f"{email} has no Solabooks account password yet, so they cannot "
+                        "sign in until one is set.",
+                    )
+                return redirect("member-list")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class MemberActionView(StaffViewMixin, View):
+    """POST-only actions on one member of the current business."""
+
+    required_action = "manage_members"
+    http_method_names = ["post"]
+
+    def get_membership(self) -> Membership:
+        # Through the business's own memberships: another business's member is a 404.
+        return get_object_or_404(
+            self.org.memberships.select_related("user", "organization"), pk=self.kwargs["pk"]
+        )
+
+    def after(self, request: HttpRequest) -> HttpResponse:
+        # An owner who demoted or removed themselves can no longer see the members page.
+        still_owner = self.org.memberships.filter(
+            pk=self.membership.pk, role=Role.OWNER
+        ).exists()
+        return redirect("member-list" if still_owner else "dashboard")
+
+
+class MemberRoleView(MemberActionView):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        membership = self.get_membership()
+        form = MemberRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose owner, manager or accountant.")
+            return redirect("member-list")
+        try:
+            changed = services.change_member_role(
+                membership=membership, actor=Actor.staff(request), role=form.cleaned_data["role"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("member-list")
+        messages.success(request, f"{changed.user.email} is now {changed.get_role_display()}.")
+        return self.after(request)
+
+
+class MemberRemoveView(MemberActionView):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        membership = self.get_membership()
+        try:
+            services.remove_member(membership=membership, actor=Actor.staff(request))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("member-list")
+        messages.success(request, f"{membership.user.email} removed from {self.org.name}.")
+        return self.after(request)
+
+
+@method_decorator(never_cache, name="dispatch")
+class ApiKeyListView(StaffViewMixin, TemplateView):
+    """API keys; POST creates one and shows it on this response only (never stored, never
+    put in the session, not cacheable)."""
+
+    template_name = "tenancy/api_keys.html"
+    required_action = "manage_api_keys"
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", ApiKeyForm())
+        return super().get_context_data(
+            settings_tab="api-keys",
+            api_keys=self.org.api_keys.select_related("created_by").order_by("-created_at"),
+            key_prefix=KEY_PREFIX,
+            **kwargs,
+        )
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        form = ApiKeyForm(request.POST)
+        new_key = None
+        if form.is_valid():
+            try:
+                new_key = services.create_api_key(
+                    organization=self.org, actor=Actor.staff(request), name=form.cleaned_data["name"]
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                form = ApiKeyForm()
+        return self.render_to_response(self.get_context_data(form=form, new_key=new_key))
+
+
+class ApiKeyRevokeView(StaffViewMixin, View):
+    required_action = "manage_api_keys"
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        api_key = get_object_or_404(self.org.api_keys, pk=self.kwargs["pk"])
+        services.revoke_api_key(api_key=api_key, actor=Actor.staff(request))
+        messages.success(request, f"API key “{api_key.name}” revoked. It no longer works.")
+        return redirect("api-key-list")

@@ -1,0 +1,405 @@
+"""Benchmark harness: seed a throw-away database, serve it with gunicorn as production does,
+load each endpoint with wrk, and compare it with the bare /finance/health/ endpoint measured
+in the same run (the ratio is what to compare between machines and runs).
+
+A bench script is a seed function and a list of endpoints:
+
+    from bench.harness import Endpoint, main, staff_session_cookie
+
+    def seed() -> dict[str, str]:
+        ...                                   # Django is set up; make data with the services
+        return {"staff": staff_session_cookie(user, organization)}
+
+    main("Staff pages", seed, [Endpoint("dashboard", "/finance/", cookie="staff")])
+
+Everything stays on 127.0.0.1 and every step has a time limit. The database is a new SQLite
+file, or with DATABASE_URL a new database on that PostgreSQL server, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+HEALTH_PATH = "/finance/health/"
+START_TIMEOUT = 60  # seconds for gunicorn to answer /finance/health/
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+    cookie: str | None = None  # key into the cookies the seed function returned
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    requests_per_second: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    requests: int = 0
+    errors: int = 0  # non-2xx/3xx responses plus socket errors
+    ratio_to_health: float | None = None
+    problem: str = ""
+
+
+# --- set-up ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_database(url: str, name: str, *, create: bool) -> str:
+    """Create (or drop) a database beside the one in `url`; return the URL that names it."""
+    import dj_database_url
+    import psycopg
+
+    db = dj_database_url.parse(url)
+    with psycopg.connect(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    ) as conn:
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        else:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def production_environment(workdir: Path, database_url: str, port: int) -> dict[str, str]:
+    """Settings as a production server has them: DEBUG off, a real key, manifest static."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SOLABOOKS_", "DJANGO_")) and k not in ("DEBUG", "DATABASE_URL")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=database_url,
+        SOLABOOKS_VAR_DIR=str(workdir),
+        MEDIA_ROOT=str(workdir / "media"),
+        BENCH_STATIC_ROOT=str(workdir / "static"),
+        BASE_URL=f"http://127.0.0.1:{port}",
+        ALLOWED_HOSTS="127.0.0.1",
+        EMAIL_URL="locmem://",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def prepare_database(seed: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """Migrate, collect static files and seed, in this process (Django set up from env)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    started = time.monotonic()
+    cookies = seed() or {}
+    print(f"seeded in {time.monotonic() - started:.1f}s", flush=True)
+    connections.close_all()
+    return cookies
+
+
+def staff_session_cookie(user, organization=None) -> str:
+    """A signed-in staff session (stored like any login), as a Cookie header value."""
+    from django.conf import settings
+    from django.test import Client
+
+    from solabooks.tenancy.middleware import SESSION_KEY
+
+    client = Client()
+    client.force_login(user)
+    if organization is not None:
+        session = client.session
+        session[SESSION_KEY] = organization.pk
+        session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+# --- the server -----------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, env: dict[str, str], port: int, workers: int, log: Path):
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = log
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "solabooks.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-3000:]}")
+            try:
+                if fetch(self.base + HEALTH_PATH)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer {HEALTH_PATH} in {START_TIMEOUT}s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str, cookie: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+# --- wrk ------------------------------------------------------------------------------
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _latency_ms(output: str, percentile: str) -> float | None:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    return float(match.group(1)) * UNITS_MS[match.group(2)] if match else None
+
+
+def parse_wrk(output: str) -> dict:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "requests_per_second": float(rps.group(1)) if rps else None,
+        "requests": int(total.group(1)) if total else 0,
+        "p50_ms": _latency_ms(output, "50"),
+        "p99_ms": _latency_ms(output, "99"),
+        "errors": (int(non2xx.group(1)) if non2xx else 0)
+        + (sum(int(n) for n in socket_errors.groups()) if socket_errors else 0),
+    }
+
+
+def run_wrk(url: str, *, cookie: str | None, duration: int, threads: int, connections: int) -> dict:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    finished = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=duration + 60, check=True
+    )
+    return parse_wrk(finished.stdout)
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+def measure(
+    server: Server,
+    endpoints: list[Endpoint],
+    cookies: dict[str, str],
+    *,
+    duration: int,
+    warmup: int,
+    threads: int,
+    connections: int,
+) -> list[Result]:
+    results = []
+    for endpoint in [Endpoint("health (baseline)", HEALTH_PATH), *endpoints]:
+        result = Result(endpoint.name, endpoint.path)
+        results.append(result)
+        cookie = cookies.get(endpoint.cookie) if endpoint.cookie else None
+        if endpoint.cookie and cookie is None:
+            result.problem = f"the seed returned no cookie {endpoint.cookie!r}"
+            continue
+        status, _ = fetch(server.base + endpoint.path, cookie)
+        if status != 200:  # a redirect to the login page would measure the wrong thing
+            result.problem = f"HTTP {status} before the run"
+            continue
+        url = server.base + endpoint.path
+        print(f"  {endpoint.name}: {url} for {duration}s", flush=True)
+        if warmup:
+            run_wrk(url, cookie=cookie, duration=warmup, threads=threads, connections=connections)
+        for key, value in run_wrk(
+            url, cookie=cookie, duration=duration, threads=threads, connections=connections
+        ).items():
+            setattr(result, key, value)
+    baseline = results[0].requests_per_second
+    for result in results:
+        if baseline and result.requests_per_second:
+            result.ratio_to_health = result.requests_per_second / baseline
+    return results
+
+
+def table(results: list[Result]) -> str:
+    def num(value, fmt):
+        return format(value, fmt) if value is not None else "-"
+
+    rows = [
+        ("endpoint", "path", "req/s", "p50 ms", "p99 ms", "vs health", "errors"),
+        *(
+            (
+                r.name,
+                r.path,
+                num(r.requests_per_second, ".1f"),
+                num(r.p50_ms, ".2f"),
+                num(r.p99_ms, ".2f"),
+                num(r.ratio_to_health, ".3f") + ("x" if r.ratio_to_health else ""),
+                str(r.errors) if not r.problem else r.problem,
+            )
+            for r in results
+        ),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [
+            cell.ljust(width) if i < 2 or i == 6 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def run(
+    title: str,
+    seed: Callable[[], dict[str, str]],
+    endpoints: list[Endpoint],
+    *,
+    duration: int = 10,
+    warmup: int = 2,
+    threads: int = 2,
+    connections: int = 16,
+    workers: int = 2,
+    database_url: str | None = None,
+    keep: bool = False,
+) -> list[Result]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: sudo apt-get install wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="solabooks-bench-"))
+    port = free_port()
+    pg_name = None
+    if database_url:
+        pg_name = f"solabooks_bench_{os.getpid()}"
+        url = postgres_database(database_url, pg_name, create=True)
+    else:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    env = production_environment(workdir, url, port)
+    server = None
+    try:
+        print(f"{title}: database {url.split('@')[-1]}, work dir {workdir}", flush=True)
+        os.environ.clear()
+        os.environ.update(env)
+        cookies = prepare_database(seed)
+        server = Server(env, port, workers, workdir / "gunicorn.log")
+        server.wait_until_up()
+        print(
+            f"gunicorn -w {workers} on {server.base}; wrk -t{threads} -c{connections}", flush=True
+        )
+        results = measure(
+            server,
+            endpoints,
+            cookies,
+            duration=duration,
+            warmup=warmup,
+            threads=threads,
+            connections=connections,
+        )
+    finally:
+        if server is not None:
+            server.stop()
+        if pg_name:
+            postgres_database(database_url, pg_name, create=False)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\n{title}\n{table(results)}\n", flush=True)
+    return results
+
+
+def main(title: str, seed: Callable[[], dict[str, str]], endpoints: list[Endpoint]) -> None:
+    parser = argparse.ArgumentParser(description=title)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--warmup", type=int, default=2, help="unrecorded seconds first")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, db)")
+    args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL") or None
+    results = run(
+        title,
+        seed,
+        endpoints,
+        duration=args.duration,
+        warmup=args.warmup,
+        threads=args.threads,
+        connections=args.connections,
+        workers=args.workers,
+        database_url=database_url,
+        keep=args.keep,
+    )
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    if any(r.problem or r.errors for r in results):
+        sys.exit(1)

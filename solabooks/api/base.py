@@ -1,0 +1,108 @@
+"""The base of every staff API view: who is calling, for which business, and the limits."""
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from solabooks.activity.models import ActorType, Verb
+from solabooks.activity.services import Actor, record_activity
+
+from .authentication import key_label, spend_equal_effort
+from .errors import PayloadTooLarge
+
+# JSON bodies of this API are small: a 200-line document is well under 200 KB. Checked
+# before anything reads the body, so a huge upload is refused without being buffered.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def max_body_bytes() -> int:
+    return getattr(settings, "SOLABOOKS_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+
+
+class AlwaysJSON(BaseContentNegotiation):
+    """The API speaks JSON whatever the Accept header says (no 406 for `Accept: text/html`)."""
+
+    def select_parser(self, request: Request, parsers):
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+    def select_renderer(self, request: Request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ApiView(GenericAPIView):
+    # (A comment, not a docstring: drf-spectacular would copy a docstring into every
+    # operation's description.)
+    # Sets `request.api_organization` (the key's or the session's business) and gives views
+    # `self.organization` and `self.actor()`. Every change made with an API key is recorded
+    # as an API call in the business's activity, besides the rows the service itself writes.
+
+    content_negotiation_class = AlwaysJSON
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        request._request.api_organization = None
+        request._request.api_key = None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > max_body_bytes():
+            raise PayloadTooLarge()
+        super().initial(request, *args, **kwargs)
+
+    def permission_denied(self, request: Request, message=None, code=None) -> None:
+        if request.authenticators and not request.successful_authenticator:
+            # No credentials at all: do the work a wrong key costs before the same 401.
+            spend_equal_effort()
+        super().permission_denied(request, message=message, code=code)
+
+    @property
+    def organization(self):
+        return self.request.api_organization
+
+    def actor(self) -> Actor:
+        api_key = self.request._request.api_key
+        if api_key is not None:
+            return Actor.for_request(
+                self.request._request, type=ActorType.API_KEY, label=key_label(api_key)
+            )
+        return Actor.staff(self.request._request)
+
+    def serializer_context(self) -> dict[str, Any]:
+        return {"organization": self.organization, "request": self.request}
+
+    def parse(self, serializer_class, data=None, **kwargs: Any) -> dict[str, Any]:
+        """Validated input (400 with field errors otherwise)."""
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            context=self.serializer_context(),
+            **kwargs,
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def paginated(self, queryset, serializer_class) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+    def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Set by the key authenticator only; reading request.auth here could re-run
+        # authentication on a request that failed before it.
+        api_key = getattr(request._request, "api_key", None)
+        if api_key is not None and request.method in UNSAFE_METHODS and response.status_code < 300:
+            record_activity(
+                organization=api_key.organization,
+                verb=Verb.API_CALL,
+                actor=self.actor(),
+                details={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                },
+            )
+        return response

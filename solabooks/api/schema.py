@@ -1,0 +1,83 @@
+"""OpenAPI pieces: security schemes, the documented error answers, and the generated schema.
+
+The schema is generated from the code (drf-spectacular) once per process: it depends only
+on the code, so every request after the first is served from memory.
+"""
+
+import functools
+import json
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.utils import OpenApiResponse
+
+from .serializers import ErrorSerializer
+
+ERROR_DESCRIPTIONS = {
+    400: "The input is not valid, or a rule of the product refused it (see `error.message`; "
+    "`error.fields` names each invalid field).",
+    401: "No API key or session, or the key is unknown or revoked (always the same answer).",
+    403: "The signed-in user has no business, or the session's CSRF token is missing.",
+    404: "No such object in your business (objects of other businesses are never found).",
+    413: "The request body is larger than the limit (1 MiB).",
+    415: "The request body is not JSON (`Content-Type: application/json`).",
+    429: "Too many requests for this key; retry after the `Retry-After` seconds.",
+}
+# Every endpoint can answer these.
+BASE_ERRORS = (401, 403, 429)
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error answers an operation can give, all with the same {"error": …} body."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in sorted({*BASE_ERRORS, *codes})
+    }
+
+
+# A read of one object (or of a list under one object).
+READ_ERRORS = (404,)
+# A request with a JSON body.
+WRITE_ERRORS = (400, 413, 415)
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "solabooks.api.authentication.APIKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An organization API key (created by the owner under Settings → "
+            "API keys): `Authorization: Bearer sb_…`.",
+        }
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "solabooks.api.authentication.StaffSessionAuthentication"
+    name = "staffSession"
+
+    def get_security_definition(self, auto_schema) -> dict[str, Any]:
+        from django.conf import settings
+
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "A signed-in staff session; unsafe methods also need the CSRF "
+            "token in `X-CSRFToken`.",
+        }
+
+
+@functools.cache
+def openapi_schema() -> dict[str, Any]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    # Round-trip through JSON: plain types only (no lazy strings), as clients will see it.
+    return json.loads(json.dumps(schema, default=str))
+
+
+@functools.cache
+def openapi_schema_json() -> bytes:
+    return json.dumps(openapi_schema(), indent=1).encode()

@@ -1,0 +1,425 @@
+"""Input and output serializers of the staff API.
+
+Input serializers only parse: types, lengths, choices, digits that fit the columns, and ids
+that must belong to the caller's business. Every rule of the product (dates in order, states,
+balances, who may be re-assigned…) is the services' to enforce; their DomainError becomes a
+400 with the same message staff see on the pages. Output serializers list their fields
+explicitly, so a new model column (a token hash, say) never leaks into an answer by default.
+"""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from solabooks.activity.models import Activity, ActorType, Verb
+from solabooks.core.money import CURRENCY_CHOICES
+from solabooks.customers.forms import ADDRESS_MAX, NOTES_MAX
+from solabooks.customers.models import Customer
+from solabooks.documents.forms import FIRST_YEAR, LAST_YEAR, MAX_TEXT
+from solabooks.documents.models import Document, Kind, PaymentMethod, State
+from solabooks.documents.services import (
+    MAX_DESCRIPTION,
+    MAX_LINES,
+    TRANSITIONS,
+    available_actions,
+)
+from solabooks.sharing.models import SecureLink
+from solabooks.sharing.selectors import link_state
+
+# Lone UTF-16 surrogates survive JSON parsing but cannot be stored in PostgreSQL (a 500).
+SURROGATES = re.compile("[\ud800-\udfff]")
+CREATABLE_KINDS = [(k.value, k.label) for k in (Kind.INVOICE, Kind.QUOTE, Kind.SALES_ORDER)]
+CONVERTIBLE_KINDS = [(k.value, k.label) for k in (Kind.INVOICE, Kind.SALES_ORDER)]
+LINK_STATES = [("active", "Active"), ("expired", "Expired"), ("invalid", "No longer valid")]
+PORTAL_STATES = [
+    ("none", "Never enabled"),
+    ("invited", "Invited"),
+    ("active", "Active"),
+    ("disabled", "Disabled"),
+]
+ALL_ACTIONS = sorted({action for actions in TRANSITIONS.values() for action in actions})
+
+
+def _no_surrogates(value: str) -> None:
+    if SURROGATES.search(value):
+        raise serializers.ValidationError("This text contains characters that are not valid.")
+
+
+class Text(serializers.CharField):
+    """A CharField that also refuses unstorable characters (NUL is refused by DRF)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(_no_surrogates)
+
+
+def _sane_date(value) -> None:
+    # Outside these years a date is a typo, and 9999-12-31 plus payment terms overflows.
+    if not (FIRST_YEAR <= value.year <= LAST_YEAR):
+        raise serializers.ValidationError(
+            f"Enter a date between the years {FIRST_YEAR} and {LAST_YEAR}."
+        )
+
+
+def date_field(**kwargs: Any) -> serializers.DateField:
+    return serializers.DateField(validators=[_sane_date], **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedIdField(serializers.IntegerField):
+    """An id that must name a row of the caller's business. Another business's id and an
+    unknown id get the same answer, so ids of other businesses cannot be probed."""
+
+    default_error_messages = {"does_not_exist": "There is no such {name} in your business."}
+
+    def __init__(self, *, scope: Callable[[Any], QuerySet], name: str, **kwargs: Any) -> None:
+        self.scope = scope
+        self.name = name
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        pk = super().to_internal_value(data)
+        found = self.scope(self.context["organization"]).filter(pk=pk).first()
+        if found is None:
+            self.fail("does_not_exist", name=self.name)
+        return found
+
+
+def customer_id_field(**kwargs: Any) -> ScopedIdField:
+    return ScopedIdField(scope=lambda org: Customer.objects.for_org(org), name="customer", **kwargs)
+
+
+def document_id_field(**kwargs: Any) -> ScopedIdField:
+    return ScopedIdField(scope=lambda org: Document.objects.for_org(org), name="document", **kwargs)
+
+
+# --- Errors (documentation only: errors.py builds these bodies) ------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable: invalid, not_found, …")
+    message = serializers.CharField(help_text="A sentence to show a person.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Per-field messages for 400s, keyed by dotted path ("lines.0.quantity").',
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# --- Customers -------------------------------------------------------------------------
+
+
+class CustomerOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    billing_address = serializers.CharField()
+    currency = serializers.CharField()
+    notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class CustomerUpdateOutSerializer(CustomerOutSerializer):
+    notices = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What staff must know, e.g. portal access disabled by an email change.",
+    )
+
+
+class CustomerInSerializer(serializers.Serializer):
+    name = Text(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    billing_address = Text(max_length=ADDRESS_MAX, allow_blank=True, required=False, default="")
+    currency = serializers.ChoiceField(
+        choices=CURRENCY_CHOICES,
+        required=False,
+        help_text="Defaults to the business's currency on creation.",
+    )
+    notes = Text(max_length=NOTES_MAX, allow_blank=True, required=False, default="")
+
+
+class CustomerSearchSerializer(serializers.Serializer):
+    q = Text(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Part of the customer's name or email.",
+    )
+
+
+# --- Documents -------------------------------------------------------------------------
+
+
+class LineOutSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    description = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    line_subtotal = serializers.DecimalField(max_digits=18, decimal_places=3)
+    line_tax = serializers.DecimalField(max_digits=18, decimal_places=3)
+
+
+class DocumentSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    number = serializers.CharField()
+    state = serializers.ChoiceField(choices=State.choices)
+    customer = serializers.IntegerField(source="customer_id")
+    customer_name = serializers.CharField(source="customer.name")
+    issue_date = serializers.DateField()
+    due_date = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+    currency = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=18, decimal_places=3)
+    tax_total = serializers.DecimalField(max_digits=18, decimal_places=3)
+    total = serializers.DecimalField(max_digits=18, decimal_places=3)
+    amount_paid = serializers.DecimalField(max_digits=18, decimal_places=3)
+    balance_due = serializers.DecimalField(max_digits=18, decimal_places=3)
+    sent_at = serializers.DateTimeField(allow_null=True)
+    viewed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DocumentOutSerializer(DocumentSummarySerializer):
+    notes = serializers.CharField()
+    terms = serializers.CharField()
+    content_version = serializers.IntegerField()
+    source_document = serializers.IntegerField(source="source_document_id", allow_null=True)
+    payment = serializers.IntegerField(source="payment_id", allow_null=True)
+    lines = LineOutSerializer(many=True, source="lines.all")
+    available_actions = serializers.SerializerMethodField(
+        help_text="The state actions this document can take now (POST …/actions/{action})."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(ALL_ACTIONS)))
+    def get_available_actions(self, document: Document) -> list[str]:
+        return [action for action, _label in available_actions(document)]
+
+
+class LineInSerializer(serializers.Serializer):
+    description = Text(max_length=MAX_DESCRIPTION)
+    # Digits follow the DocumentLine columns, so nothing accepted here can overflow them.
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, help_text="Percent, 0 to 100."
+    )
+
+
+class DocumentUpdateInSerializer(serializers.Serializer):
+    issue_date = date_field()
+    due_date = date_field(required=False, allow_null=True, help_text="Invoices only.")
+    valid_until = date_field(required=False, allow_null=True, help_text="Quotes only.")
+    notes = Text(max_length=MAX_TEXT, allow_blank=True, required=False)
+    terms = Text(max_length=MAX_TEXT, allow_blank=True, required=False)
+    lines = LineInSerializer(many=True, max_length=MAX_LINES)
+
+
+class DocumentCreateInSerializer(DocumentUpdateInSerializer):
+    kind = serializers.ChoiceField(
+        choices=CREATABLE_KINDS,
+        help_text="Receipts are issued from payments (POST /payments/ with issue_receipt).",
+    )
+    customer = customer_id_field()
+    issue_date = date_field(required=False, help_text="Defaults to today.")
+    due_date = date_field(
+        required=False, allow_null=True, help_text="Invoices; defaults to the payment terms."
+    )
+    valid_until = date_field(
+        required=False, allow_null=True, help_text="Quotes; defaults to 30 days."
+    )
+    currency = serializers.ChoiceField(
+        choices=CURRENCY_CHOICES, required=False, help_text="Defaults to the customer's."
+    )
+
+
+class DocumentFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    state = serializers.ChoiceField(choices=State.choices, required=False)
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    number = Text(max_length=32, required=False, allow_blank=True)
+
+
+class ReassignInSerializer(serializers.Serializer):
+    customer = customer_id_field(help_text="The new customer.")
+
+
+class ConvertInSerializer(serializers.Serializer):
+    to_kind = serializers.ChoiceField(choices=CONVERTIBLE_KINDS)
+
+
+# --- Payments --------------------------------------------------------------------------
+
+
+def _money(**kwargs: Any) -> serializers.DecimalField:
+    # 12 whole digits, as on the payment page: beyond any real payment, inside the columns.
+    return serializers.DecimalField(max_digits=15, decimal_places=3, **kwargs)
+
+
+class AllocationInSerializer(serializers.Serializer):
+    invoice = document_id_field()
+    amount = _money()
+
+
+class PaymentInSerializer(serializers.Serializer):
+    customer = customer_id_field()
+    date = date_field()
+    amount = _money()
+    currency = serializers.ChoiceField(
+        choices=CURRENCY_CHOICES, required=False, help_text="Defaults to the customer's."
+    )
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = Text(max_length=100, allow_blank=True, required=False, default="")
+    allocations = AllocationInSerializer(many=True, required=False, max_length=MAX_LINES)
+    issue_receipt = serializers.BooleanField(required=False, default=False)
+
+
+class AllocationOutSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField(source="invoice_id")
+    invoice_number = serializers.CharField(source="invoice.number")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+
+
+class PaymentSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer = serializers.IntegerField(source="customer_id")
+    customer_name = serializers.CharField(source="customer.name")
+    date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    currency = serializers.CharField()
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = serializers.CharField()
+    receipt = serializers.SerializerMethodField(help_text="The receipt document's id, if issued.")
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_receipt(self, payment) -> int | None:
+        receipt = getattr(payment, "receipt", None)
+        return receipt.pk if receipt is not None else None
+
+
+class PaymentOutSerializer(PaymentSummarySerializer):
+    allocations = AllocationOutSerializer(many=True, source="allocations.all")
+
+
+class PaymentFilterSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+# --- Sending and links -----------------------------------------------------------------
+
+
+class SendInSerializer(serializers.Serializer):
+    subject = Text(max_length=200, required=False, allow_blank=True)
+    message = Text(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Leave out for the default text.",
+    )
+    # Any value at all is accepted here: the guide says a custom expiry is overridden to
+    # 24 hours, not refused. The answer's expiry_overridden says whether one was asked for.
+    expires_in = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Ignored: a link always expires 24 hours after it is created. Any value "
+            "(seconds, an ISO-8601 duration, anything) is accepted and overridden."
+        ),
+    )
+    expires_at = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="Ignored, like expires_in: the link expires 24 hours after creation.",
+    )
+
+
+class LinkOutSerializer(serializers.Serializer):
+    """A secure link as staff see it. Never its token: only the email carries that."""
+
+    id = serializers.IntegerField()
+    document = serializers.IntegerField(source="document_id", allow_null=True)
+    customer = serializers.IntegerField(source="customer_id")
+    sent_to = serializers.EmailField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.SerializerMethodField(
+        help_text="active, expired (the customer may request a fresh link) or invalid."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=LINK_STATES))
+    def get_state(self, link: SecureLink) -> str:
+        return link_state(link).value
+
+
+class SendOutSerializer(serializers.Serializer):
+    link = LinkOutSerializer()
+    sent_to = serializers.EmailField()
+    subject = serializers.CharField()
+    expiry_overridden = serializers.BooleanField(
+        help_text="True when the request asked for an expiry other than 24 hours."
+    )
+    expiry_note = serializers.CharField()
+
+
+class RevokedOutSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many links were revoked.")
+
+
+# --- Portal access ---------------------------------------------------------------------
+
+
+class PortalAccessOutSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    state = serializers.ChoiceField(
+        choices=PORTAL_STATES,
+        help_text="none: never enabled; invited: setup email sent; active; disabled.",
+    )
+    email = serializers.EmailField(allow_null=True, help_text="The portal account's email.")
+    changed_at = serializers.DateTimeField(allow_null=True)
+    activated_at = serializers.DateTimeField(allow_null=True)
+
+
+class PortalEnableInSerializer(serializers.Serializer):
+    email = serializers.EmailField(
+        max_length=254,
+        help_text="The customer's email as staff confirmed it; must match the email on file.",
+    )
+
+
+# --- Activity --------------------------------------------------------------------------
+
+
+class ActivityOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    verb = serializers.ChoiceField(choices=Verb.choices)
+    verb_label = serializers.CharField(source="get_verb_display")
+    actor_type = serializers.ChoiceField(choices=ActorType.choices)
+    actor_label = serializers.CharField()
+    document = serializers.IntegerField(source="document_id", allow_null=True)
+    document_number = serializers.SerializerMethodField()
+    customer = serializers.IntegerField(source="customer_id", allow_null=True)
+    ip = serializers.IPAddressField(allow_null=True)
+    user_agent = serializers.CharField()
+    details = serializers.DictField()
+
+    def get_document_number(self, activity: Activity) -> str | None:
+        return activity.document.number if activity.document_id else None

@@ -1,0 +1,359 @@
+"""Staff pages for documents and payments. Thin on purpose: parse the input with a form,
+call a service, and turn a DomainError into a message; every read is scoped to self.org."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from solabooks.activity.services import Actor
+from solabooks.core.errors import DomainError
+from solabooks.tenancy.permissions import StaffViewMixin
+
+from . import selectors, services
+from .forms import (
+    ConvertForm,
+    DocumentFilterForm,
+    DocumentForm,
+    LineFormSet,
+    PaymentCustomerForm,
+    PaymentFilterForm,
+    PaymentForm,
+    ReassignForm,
+    line_initial,
+)
+from .models import Document, Kind, Payment, State
+
+PAGE_SIZE = 25
+# The document page shows this many activity rows (newest first) and the total count.
+ACTIVITY_SHOWN = 50
+LINES_PREFIX = "lines"
+
+
+def _kind_or_404(kind: str) -> Kind:
+    if kind not in Kind.values:
+        raise Http404("Unknown document kind.")
+    return Kind(kind)
+
+
+def _page(request: HttpRequest, rows):
+    """get_page never fails: "abc" gives page 1, 99999 the last page."""
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+class DocumentListView(StaffViewMixin, View):
+    def get(self, request: HttpRequest, kind: str) -> HttpResponse:
+        kind = _kind_or_404(kind)
+        form = DocumentFilterForm(request.GET or None, organization=self.org, kind=kind)
+        filters = form.filters()
+        documents = selectors.document_list(organization=self.org, kind=kind, **(filters or {}))
+        if filters is None:  # a filter we cannot apply must not widen the list
+            documents = documents.none()
+        return render(
+            request,
+            "documents/document_list.html",
+            {"kind": kind, "form": form, "page": _page(request, documents)},
+        )
+
+
+class DocumentFormMixin:
+    """Shared by create and edit: render the document form with its lines formset."""
+
+    template_name = "documents/document_form.html"
+
+    def render_form(self, form, formset, *, kind: Kind, document: Document | None = None):
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "formset": formset, "kind": kind, "document": document},
+        )
+
+
+class DocumentCreateView(StaffViewMixin, DocumentFormMixin, View):
+    def _receipts_come_from_payments(self) -> HttpResponse:
+        messages.info(
+            self.request,
+            "Receipts are issued from payments: record the payment and tick "
+            "“Issue a receipt”, or open a payment and issue one.",
+        )
+        return redirect("payment-list")
+
+    def get(self, request: HttpRequest, kind: str) -> HttpResponse:
+        kind = _kind_or_404(kind)
+        if kind == Kind.RECEIPT:
+            return self._receipts_come_from_payments()
+        today = timezone.localdate()
+        # ?customer=<id> preselects; an id that is not one of this business's customers
+        # matches no option of the scoped select, so it preselects nothing.
+        initial = {"issue_date": today, "customer": request.GET.get("customer")}
+        if kind == Kind.INVOICE:
+            initial["due_date"] = today + datetime.timedelta(days=self.org.payment_terms_days)
+        if kind == Kind.QUOTE:
+            initial["valid_until"] = today + datetime.timedelta(days=30)
+        form = DocumentForm(organization=self.org, kind=kind, initial=initial)
+        return self.render_form(form, LineFormSet(prefix=LINES_PREFIX), kind=kind)
+
+    def post(self, request: HttpRequest, kind: str) -> HttpResponse:
+        kind = _kind_or_404(kind)
+        if kind == Kind.RECEIPT:
+            return self._receipts_come_from_payments()
+        form = DocumentForm(request.POST, organization=self.org, kind=kind)
+        formset = LineFormSet(request.POST, prefix=LINES_PREFIX)
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                document = services.create_document(
+                    organization=self.org,
+                    kind=kind,
+                    customer=data["customer"],
+                    actor=Actor.staff(request),
+                    lines=formset.line_inputs(),
+                    issue_date=data["issue_date"],
+                    due_date=data.get("due_date"),
+                    valid_until=data.get("valid_until"),
+                    currency=data["currency"] or None,
+                    notes=data["notes"],
+                    terms=data["terms"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"{document.number} created.")
+                return redirect("document-detail", pk=document.pk)
+        return self.render_form(form, formset, kind=kind)
+
+
+class DocumentEditView(StaffViewMixin, DocumentFormMixin, View):
+    def _document_or_redirect(self, pk: int) -> Document | HttpResponse:
+        document = selectors.document_with_lines(organization=self.org, pk=pk)
+        if not document.is_editable:
+            messages.error(
+                self.request,
+                f"{document.number} is {document.get_state_display().lower()} and can no "
+                "longer be edited.",
+            )
+            return redirect("document-detail", pk=document.pk)
+        return document
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = self._document_or_redirect(pk)
+        if isinstance(document, HttpResponse):
+            return document
+        form = DocumentForm(
+            organization=self.org,
+            kind=document.kind,
+            document=document,
+            initial={
+                "issue_date": document.issue_date,
+                "due_date": document.due_date,
+                "valid_until": document.valid_until,
+                "notes": document.notes,
+                "terms": document.terms,
+            },
+        )
+        formset = LineFormSet(prefix=LINES_PREFIX, initial=line_initial(document))
+        return self.render_form(form, formset, kind=document.kind, document=document)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = self._document_or_redirect(pk)
+        if isinstance(document, HttpResponse):
+            return document
+        form = DocumentForm(request.POST, organization=self.org, kind=document.kind, document=document)
+        formset = LineFormSet(request.POST, prefix=LINES_PREFIX)
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                services.update_document(
+                    document=document,
+                    actor=Actor.staff(request),
+                    lines=formset.line_inputs(),
+                    issue_date=data["issue_date"],
+                    due_date=data.get("due_date"),
+                    valid_until=data.get("valid_until"),
+                    notes=data["notes"],
+                    terms=data["terms"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"{document.number} saved.")
+                return redirect("document-detail", pk=document.pk)
+        return self.render_form(form, formset, kind=document.kind, document=document)
+
+
+class DocumentDetailView(StaffViewMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = selectors.document_with_lines(organization=self.org, pk=pk)
+        activity = selectors.document_activity(document=document)
+        derived = list(document.derived_documents.order_by("kind", "sequence"))
+        converted_kinds = {d.kind for d in derived}
+        can_reassign = document.kind != Kind.RECEIPT and document.amount_paid == 0
+        context = {
+            "document": document,
+            "organization": self.org,
+            "lines": document.lines.all(),  # prefetched by the selector
+            "actions": services.available_actions(document),
+            "activity": activity[:ACTIVITY_SHOWN],
+            "activity_count": activity.count(),
+            "activity_shown": ACTIVITY_SHOWN,
+            "derived_documents": derived,
+            "allocations": (
+                list(selectors.invoice_allocations(invoice=document)) if document.is_invoice else []
+            ),
+            "reassign_form": (
+                ReassignForm(organization=self.org, document=document) if can_reassign else None
+            ),
+            "convert_choices": (
+                [
+                    (kind.value, kind.label)
+                    for kind in (Kind.INVOICE, Kind.SALES_ORDER)
+                    if kind not in converted_kinds
+                ]
+                if document.is_quote and document.state == State.ACCEPTED
+                else []
+            ),
+        }
+        return render(request, "documents/document_detail.html", context)
+
+
+class DocumentTransitionView(StaffViewMixin, View):
+    """POST action=<name>: one of services.available_actions for the document."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = Document.objects.for_org(self.org).get_or_404(pk=pk)
+        action = request.POST.get("action", "")[:40]
+        try:
+            document = services.transition_document(
+                document=document, action=action, actor=Actor.staff(request)
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"{document.number} is now {document.get_state_display().lower()}."
+            )
+        return redirect("document-detail", pk=document.pk)
+
+
+class DocumentReassignView(StaffViewMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = Document.objects.for_org(self.org).select_related("customer").get_or_404(pk=pk)
+        form = ReassignForm(request.POST, organization=self.org, document=document)
+        if not form.is_valid():
+            messages.error(request, "Choose another of your customers to re-assign to.")
+            return redirect("document-detail", pk=document.pk)
+        try:
+            document = services.reassign_document(
+                document=document,
+                new_customer=form.cleaned_data["customer"],
+                actor=Actor.staff(request),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                f"{document.number} now belongs to {document.customer.name}. "
+                "Links sent before no longer work.",
+            )
+        return redirect("document-detail", pk=document.pk)
+
+
+class DocumentConvertView(StaffViewMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        quote = Document.objects.for_org(self.org).get_or_404(pk=pk)
+        form = ConvertForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "A quote converts into an invoice or a sales order.")
+            return redirect("document-detail", pk=quote.pk)
+        try:
+            created = services.convert_quote(
+                quote=quote, to_kind=form.cleaned_data["to_kind"], actor=Actor.staff(request)
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("document-detail", pk=quote.pk)
+        messages.success(request, f"{quote.number} converted into {created.number}.")
+        return redirect("document-detail", pk=created.pk)
+
+
+class PaymentListView(StaffViewMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = PaymentFilterForm(request.GET or None, organization=self.org)
+        customer = form.cleaned_data["customer"] if form.is_valid() else None
+        payments = selectors.payment_list(organization=self.org, customer=customer)
+        if form.is_bound and not form.is_valid():
+            payments = payments.none()
+        return render(
+            request, "documents/payment_list.html", {"form": form, "page": _page(request, payments)}
+        )
+
+
+class PaymentCreateView(StaffViewMixin, View):
+    """Two steps on one page: choose the customer (GET ?customer=<id>), then the payment form
+    lists that customer's payable invoices with an amount input each."""
+
+    def _payment_form(self, customer, data=None) -> PaymentForm:
+        invoices = list(selectors.payable_invoices(customer=customer))
+        return PaymentForm(data, customer=customer, invoices=invoices)
+
+    def _render(self, chooser, form=None) -> HttpResponse:
+        return render(
+            self.request, "documents/payment_form.html", {"chooser": chooser, "form": form}
+        )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        bound = "customer" in request.GET
+        chooser = PaymentCustomerForm(request.GET if bound else None, organization=self.org)
+        if bound and chooser.is_valid():
+            return self._render(chooser, self._payment_form(chooser.cleaned_data["customer"]))
+        return self._render(chooser)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        chooser = PaymentCustomerForm(request.POST, organization=self.org)
+        if not chooser.is_valid():
+            return self._render(chooser)
+        customer = chooser.cleaned_data["customer"]
+        form = self._payment_form(customer, data=request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                payment = services.record_payment(
+                    organization=self.org,
+                    customer=customer,
+                    actor=Actor.staff(request),
+                    date=data["date"],
+                    amount=data["amount"],
+                    currency=data["currency"],
+                    method=data["method"],
+                    reference=data["reference"],
+                    allocations=form.allocations(),
+                    issue_receipt=data["issue_receipt"],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Payment recorded.")
+                return redirect("payment-detail", pk=payment.pk)
+        return self._render(chooser, form)
+
+
+class PaymentDetailView(StaffViewMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        payment = selectors.payment_with_allocations(organization=self.org, pk=pk)
+        return render(request, "documents/payment_detail.html", {"payment": payment})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Issue the payment's receipt (the page's only form)."""
+        payment = Payment.objects.for_org(self.org).get_or_404(pk=pk)
+        try:
+            receipt = services.issue_receipt_for_payment(payment=payment, actor=Actor.staff(request))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("payment-detail", pk=payment.pk)
+        messages.success(request, f"Receipt {receipt.number} issued.")
+        return redirect("document-detail", pk=receipt.pk)

@@ -1,0 +1,195 @@
+"""PDFs of documents: the customer's branded document page, printed by WeasyPrint.
+
+document_pdf() renders `pdf/document.html` (which includes documents/_document_body.html
+with for_pdf=True) and caches the bytes in default storage under
+`pdf-cache/<organization>/<document>-<fingerprint>.pdf`, so repeated downloads cost no
+rendering. Rendering never touches the network: the logo is embedded as a data: URI and
+LocalOnlyURLFetcher serves only data: URIs and local static files.
+"""
+
+import base64
+import hashlib
+import json
+import mimetypes
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils._os import safe_join
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+# Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
+# cached PDFs are rendered anew.
+TEMPLATE_VERSION = 1
+CACHE_PREFIX = "pdf-cache"
+LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
+DEFAULT_BRAND_COLOUR = "#1f6feb"
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class LocalOnlyURLFetcher(URLFetcher):
+    """Serves data: URIs and the project's static files; refuses everything else.
+
+    A static URL (settings.STATIC_URL prefix, on any host) is read from disk, never
+    requested: a PDF render must not reach the network, whatever the HTML contains.
+    """
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)  # decoded locally by urllib's DataHandler
+        if scheme in {"http", "https", "file"}:
+            path = _static_file(urlsplit(url).path)
+            if path is not None:
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    url, path.read_bytes(), headers={"Content-Type": content_type}
+                )
+        raise ValueError(f"PDF rendering does not fetch {scheme}: URLs.")
+
+
+def _static_file(url_path: str) -> Path | None:
+    static_prefix = urlsplit(settings.STATIC_URL).path
+    if not url_path.startswith(static_prefix):
+        return None
+    relative = url_path[len(static_prefix) :]
+    try:
+        found = finders.find(relative)
+        if not found and settings.STATIC_ROOT:  # collected (hashed) names in production
+            candidate = Path(safe_join(settings.STATIC_ROOT, relative))
+            found = str(candidate) if candidate.is_file() else None
+    except SuspiciousFileOperation:
+        return None
+    return Path(found) if found else None
+
+
+def logo_data_uri(organization) -> str:
+    """The business logo inline, so the PDF needs no fetch. "" without a usable logo."""
+    if not organization.logo:
+        return ""
+    content_type = mimetypes.guess_type(organization.logo.name)[0]
+    if content_type not in LOGO_TYPES:
+        return ""
+    try:
+        with organization.logo.open("rb") as handle:
+            data = handle.read(settings.LOGO_MAX_BYTES + 1)
+    except (FileNotFoundError, OSError):
+        return ""
+    if len(data) > settings.LOGO_MAX_BYTES:
+        return ""
+    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _pdf_context(document) -> dict:
+    organization = document.organization
+    colour = organization.brand_colour or ""
+    return {
+        "document": document,
+        "organization": organization,
+        "lines": list(document.lines.all()),
+        "for_pdf": True,
+        "logo_data_uri": logo_data_uri(organization),
+        "brand_colour": colour if HEX_COLOUR.match(colour) else DEFAULT_BRAND_COLOUR,
+        # Goes inside a CSS string in the page footer: only harmless characters.
+        "footer_label": re.sub(r"[^A-Za-z0-9 ._/-]", "", document.number),
+    }
+
+
+def render_document_pdf(*, document) -> bytes:
+    """Render the PDF now, bypassing the cache."""
+    html = render_to_string("pdf/document.html", _pdf_context(document))
+    return HTML(
+        string=html,
+        # Lets {% static %} URLs resolve; LocalOnlyURLFetcher reads them from disk.
+        base_url=settings.BASE_URL + "/",
+        url_fetcher=LocalOnlyURLFetcher(allow_redirects=False, timeout=1),
+        media_type="print",
+    ).write_pdf()
+
+
+def pdf_fingerprint(document) -> str:
+    """What the PDF depends on. Any change gives a new cache file."""
+    organization, customer = document.organization, document.customer
+    parts = [
+        TEMPLATE_VERSION,
+        document.pk,
+        document.content_version,
+        organization.branding_version,
+        # Printed on the PDF but changed without a content_version bump (payments, state
+        # changes, customer or business details); cheap to include, so the PDF never lags.
+        document.state,
+        str(document.amount_paid),
+        customer.name,
+        customer.billing_address,
+        organization.name,
+        organization.address,
+        organization.reply_to_email,
+        organization.brand_colour,
+        organization.logo.name or "",
+    ]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
+
+
+def pdf_cache_path(document) -> str:
+    return f"{CACHE_PREFIX}/{document.organization_id}/{document.pk}-{pdf_fingerprint(document)}.pdf"
+
+
+def _read_cached(path: str) -> bytes | None:
+    if not default_storage.exists(path):
+        return None
+    try:
+        with default_storage.open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:  # pruned between exists() and open()
+        return None
+    # A file another process is still writing is not a PDF yet.
+    return data if data.rstrip().endswith(b"%%EOF") else None
+
+
+def _store(path: str, pdf: bytes, document) -> None:
+    saved = default_storage.save(path, ContentFile(pdf))
+    if saved != path:  # another process stored the same PDF first; keep one copy
+        default_storage.delete(saved)
+    directory = f"{CACHE_PREFIX}/{document.organization_id}"
+    try:
+        _, files = default_storage.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in files:  # earlier versions of this document are dead weight
+        if name.startswith(f"{document.pk}-") and f"{directory}/{name}" != path:
+            default_storage.delete(f"{directory}/{name}")
+
+
+def document_pdf(*, document) -> bytes:
+    """The document's PDF, from the cache when nothing it shows has changed."""
+    path = pdf_cache_path(document)
+    cached = _read_cached(path)
+    if cached is not None:
+        return cached
+    pdf = render_document_pdf(document=document)
+    _store(path, pdf, document)
+    return pdf
+
+
+def pdf_filename(document) -> str:
+    """`INV-0001.pdf`: the document number, safe in a Content-Disposition header."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", document.number).strip("-.")
+    return f"{stem or f'document-{document.pk}'}.pdf"
+
+
+def pdf_response(*, document, inline: bool = False) -> HttpResponse:
+    """An HTTP response with the PDF, for the link page, the portal and staff pages."""
+    response = HttpResponse(document_pdf(document=document), content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{pdf_filename(document)}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

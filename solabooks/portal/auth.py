@@ -1,0 +1,237 @@
+"""Portal sign-in and sessions, kept apart from staff sign-in.
+
+Portal users are not `tenancy.User`s and never go through `django.contrib.auth.login`: a
+portal session is a few portal-only keys in the Django session, checked on every request.
+So a staff session opens no portal page and a portal session opens no staff page.
+
+Invalidation follows from state (like Django's session auth hash). A session remembers:
+- a fingerprint of the password hash: a password change ends every other session;
+- the chosen access and its `session_epoch`: Disable (which bumps the epoch) ends every
+  session of that access on its next request, in every tab and on every server.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from solabooks.core import ratelimit
+
+from .models import AccessState, PortalAccess, PortalUser
+from .tokens import access_is_usable
+
+SESSION_USER = "portal_user_id"
+SESSION_FINGERPRINT = "portal_password_fp"
+SESSION_ACCESS = "portal_access_id"
+SESSION_EPOCH = "portal_access_epoch"
+SESSION_CAN_SWITCH = "portal_can_switch"
+SESSION_KEYS = (
+    SESSION_USER,
+    SESSION_FINGERPRINT,
+    SESSION_ACCESS,
+    SESSION_EPOCH,
+    SESSION_CAN_SWITCH,
+)
+
+# Throttles, kept in the shared cache so every app server counts the same attempts.
+LOGIN_PER_ACCOUNT = ratelimit.Limit("portal-login-account", max_hits=5, window_seconds=15 * 60)
+LOGIN_PER_CLIENT = ratelimit.Limit("portal-login-client", max_hits=20, window_seconds=15 * 60)
+
+# One sentence for an unknown email and a wrong password: the page never says which.
+BAD_CREDENTIALS = "That email and password do not match a portal account."
+NO_BUSINESS = (
+    "No business gives this account portal access at the moment. "
+    "Contact the business that invited you."
+)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def too_many_attempts(retry_after: int) -> str:
+    minutes = max(1, -(-retry_after // 60))
+    return f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def access_turned_off(business_name: str) -> str:
+    return (
+        f"Your access to {business_name} has been turned off. "
+        f"Contact {business_name} if you think this is a mistake."
+    )
+
+
+# --- Credentials ------------------------------------------------------------------------
+
+
+def check_credentials(*, email: str, password: str) -> PortalUser | None:
+    """The portal user with this email and password, or None.
+
+    An unknown email (or one without a password yet) still hashes the password once, so
+    both failures take the time of a real check and timing tells nothing.
+    """
+    user = PortalUser.objects.filter(email=normalize_email(email)).first()
+    if user is None or not user.has_password:
+        make_password(password)
+        return None
+    # No re-hash on login: the hash is the session fingerprint, and a silent re-hash would
+    # end the person's other sessions. Hashes are renewed when the password changes.
+    if check_password(password, user.password):
+        return user
+    return None
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    user: PortalUser | None
+    error: str = ""
+    throttled: bool = False
+
+
+def attempt_login(*, email: str, password: str, client_ip: str) -> LoginAttempt:
+    """Check a sign-in, throttled per account (email) and per client address.
+
+    Every email is throttled the same way, known or not, so the throttle reveals nothing.
+    """
+    account = normalize_email(email)
+    subjects = ((LOGIN_PER_ACCOUNT, account), (LOGIN_PER_CLIENT, client_ip or "unknown"))
+    waits = [
+        verdict.retry_after
+        for limit, subject in subjects
+        if not (verdict := ratelimit.is_blocked(limit, subject)).allowed
+    ]
+    if waits:
+        return LoginAttempt(user=None, error=too_many_attempts(max(waits)), throttled=True)
+    user = check_credentials(email=account, password=password)
+    if user is None:
+        for limit, subject in subjects:
+            ratelimit.hit(limit, subject)
+        return LoginAttempt(user=None, error=BAD_CREDENTIALS)
+    ratelimit.reset(LOGIN_PER_ACCOUNT, account)
+    return LoginAttempt(user=user)
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+
+def session_fingerprint(user: PortalUser) -> str:
+    return salted_hmac(
+        "solabooks.portal.session", user.password or "", algorithm="sha256"
+    ).hexdigest()
+
+
+def usable_accesses(user: PortalUser) -> QuerySet[PortalAccess]:
+    """The businesses this person can open now: active, and still for the email on file."""
+    return (
+        PortalAccess.objects.filter(
+            portal_user=user, state=AccessState.ACTIVE, customer__email__iexact=user.email
+        )
+        .select_related("organization", "customer")
+        .order_by("organization__name", "customer__name", "pk")
+    )
+
+
+def sign_in(request: HttpRequest, user: PortalUser) -> None:
+    """Start a portal session (no business chosen yet). A new session key defeats fixation;
+    a staff sign-in in the same browser is left as it is and grants nothing here."""
+    request.session.cycle_key()
+    for key in SESSION_KEYS:
+        request.session.pop(key, None)
+    request.session[SESSION_USER] = user.pk
+    request.session[SESSION_FINGERPRINT] = session_fingerprint(user)
+    PortalUser.objects.filter(pk=user.pk).update(last_login_at=timezone.now())
+
+
+def enter_access(request: HttpRequest, access: PortalAccess, *, can_switch: bool) -> None:
+    request.session[SESSION_ACCESS] = access.pk
+    request.session[SESSION_EPOCH] = access.session_epoch
+    request.session[SESSION_CAN_SWITCH] = can_switch
+
+
+def sign_out(request: HttpRequest) -> None:
+    for key in SESSION_KEYS:
+        request.session.pop(key, None)
+    request.session.cycle_key()
+
+
+def keep_session_after_password_change(request: HttpRequest, user: PortalUser) -> None:
+    """The session that changed the password stays signed in; every other one ends, because
+    its fingerprint no longer matches the new hash."""
+    request.session[SESSION_FINGERPRINT] = session_fingerprint(user)
+    request.session.cycle_key()
+
+
+class Outcome(enum.Enum):
+    OK = "ok"
+    SIGNED_OUT = "signed_out"
+    CHOOSE = "choose"  # signed in, no business chosen yet
+    CREDENTIALS_CHANGED = "credentials_changed"
+    ACCESS_OFF = "access_off"
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """The signed-in customer at one business. Every portal page reads through it."""
+
+    user: PortalUser
+    access: PortalAccess
+    can_switch: bool = False
+
+    @property
+    def customer(self):
+        return self.access.customer
+
+    @property
+    def organization(self):
+        return self.access.organization
+
+
+@dataclass(frozen=True)
+class Resolution:
+    outcome: Outcome
+    session: PortalSession | None = None
+    user: PortalUser | None = None
+    business_name: str = ""
+
+
+def resolve(request: HttpRequest) -> Resolution:
+    """Check the portal session of a request against the current state, in one query."""
+    data = request.session
+    user_id, access_id = data.get(SESSION_USER), data.get(SESSION_ACCESS)
+    if not isinstance(user_id, int):
+        return Resolution(Outcome.SIGNED_OUT)
+    if access_id is None:
+        access = None
+        user = PortalUser.objects.filter(pk=user_id).first()
+    else:
+        access = (
+            PortalAccess.objects.select_related("portal_user", "customer", "organization")
+            .filter(pk=access_id, portal_user_id=user_id)
+            .first()
+        )
+        user = access.portal_user if access is not None else None
+    if user is None:
+        return Resolution(Outcome.SIGNED_OUT)
+    if not user.has_password or not constant_time_compare(
+        str(data.get(SESSION_FINGERPRINT, "")), session_fingerprint(user)
+    ):
+        return Resolution(Outcome.CREDENTIALS_CHANGED)
+    if access is None:
+        return Resolution(Outcome.CHOOSE, user=user)
+    if (
+        access.state != AccessState.ACTIVE
+        or data.get(SESSION_EPOCH) != access.session_epoch
+        or not access_is_usable(access, user)
+    ):
+        return Resolution(Outcome.ACCESS_OFF, user=user, business_name=access.organization.name)
+    return Resolution(
+        Outcome.OK,
+        session=PortalSession(
+            user=user, access=access, can_switch=bool(data.get(SESSION_CAN_SWITCH))
+        ),
+        user=user,
+    )

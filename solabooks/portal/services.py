@@ -1,0 +1,499 @@
+"""Every change to portal accounts happens here, one transaction each, with its Activity.
+
+Staff side: enable (after confirming the email on file), resend the setup email, disable,
+and the email-change hook. Customer side: set up, reset and change a password, ask for a
+fresh link, and the bookkeeping of what a signed-in customer views and downloads.
+"""
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from solabooks.activity.models import ActorType, Verb
+from solabooks.activity.services import Actor, record_activity
+from solabooks.core import ratelimit
+from solabooks.core.errors import DomainError
+from solabooks.customers.models import Customer
+from solabooks.documents.models import Document
+
+from . import emails
+from .auth import PortalSession, normalize_email
+from .models import AccessState, PortalAccess, PortalToken, PortalUser, TokenPurpose
+from .tokens import TokenStatus, access_is_usable, find_token, issue_token, token_status
+
+# Passwords: Django's validators from settings (min 12, common passwords, ...), plus a
+# ceiling so nobody makes the server hash megabytes.
+MAX_PASSWORD_LENGTH = 4096
+
+# Staff may (re)send a customer's setup email this often.
+STAFF_SETUP_EMAILS = ratelimit.Limit("portal-staff-setup-email", max_hits=5, window_seconds=3600)
+# Customer-triggered emails (fresh link, forgot password, set up from a secure link): per
+# account, silently; views also limit them per client address with a visible message.
+CUSTOMER_EMAILS_PER_ACCOUNT = ratelimit.Limit(
+    "portal-customer-email", max_hits=3, window_seconds=3600
+)
+CUSTOMER_EMAILS_PER_CLIENT = ratelimit.Limit(
+    "portal-customer-email-client", max_hits=10, window_seconds=3600
+)
+# Wrong current passwords on the settings page, per portal user.
+CURRENT_PASSWORD_GUESSES = ratelimit.Limit(
+    "portal-current-password", max_hits=5, window_seconds=15 * 60
+)
+
+TOKEN_REFUSALS = {
+    TokenStatus.USED: "This link has already been used.",
+    TokenStatus.EXPIRED: "This link has expired.",
+    TokenStatus.SUPERSEDED: "This link has been replaced by a newer one.",
+    TokenStatus.REVOKED: "This link is no longer valid.",
+}
+
+
+def _user_of(actor: Actor):
+    return actor.user if getattr(actor.user, "pk", None) else None
+
+
+def _lock_customer(customer: Customer) -> Customer:
+    return (
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=customer.pk, organization_id=customer.organization_id)
+    )
+
+
+def _lock_access(customer: Customer) -> PortalAccess | None:
+    return (
+        PortalAccess.objects.select_for_update(of=("self",))
+        .select_related("portal_user", "customer", "organization")
+        .filter(customer=customer, organization_id=customer.organization_id)
+        .first()
+    )
+
+
+def _lock_user(portal_user: PortalUser) -> PortalUser:
+    return PortalUser.objects.select_for_update().get(pk=portal_user.pk)
+
+
+def _change_state(access: PortalAccess, *, state: str, actor: Actor) -> None:
+    access.state = state
+    access.changed_at = timezone.now()
+    access.changed_by = _user_of(actor)
+    access.changed_by_label = (actor.label or "")[:200]
+    if state == AccessState.ACTIVE and access.activated_at is None:
+        access.activated_at = access.changed_at
+
+
+def _email_on_file(customer: Customer) -> str:
+    email = normalize_email(customer.email)
+    if not email:
+        raise DomainError(f"{customer.name} has no email address on file.")
+    return email
+
+
+def _send_setup(*, access: PortalAccess, actor: Actor) -> None:
+    """A new 60-minute setup link (older ones are superseded), emailed and recorded."""
+    issued = issue_token(portal_user=access.portal_user, purpose=TokenPurpose.SETUP, access=access)
+    emails.queue_setup(access=access, portal_user=access.portal_user, raw_token=issued.raw_token)
+    record_activity(
+        organization=access.organization,
+        customer=access.customer,
+        verb=Verb.PORTAL_SETUP_SENT,
+        actor=actor,
+        details={"to": access.portal_user.email},
+    )
+
+
+def _send_reset(*, access: PortalAccess, portal_user: PortalUser) -> None:
+    issued = issue_token(portal_user=portal_user, purpose=TokenPurpose.RESET, access=access)
+    emails.queue_password_reset(access=access, portal_user=portal_user, raw_token=issued.raw_token)
+
+
+def _grant(
+    *, customer: Customer, access: PortalAccess | None, actor: Actor, via: str = ""
+) -> PortalAccess:
+    """Give the customer's email on file access: at once (and a notice) when that email
+    already has a portal password, otherwise an invitation with a setup link. A grant
+    starts a new session epoch, so nothing from before a Disable comes back to life."""
+    email = _email_on_file(customer)
+    portal_user, _ = PortalUser.objects.get_or_create(email=email)
+    portal_user = _lock_user(portal_user)
+    if access is None:
+        access = PortalAccess(organization=customer.organization, customer=customer)
+    else:
+        access.session_epoch += 1
+    access.customer = customer
+    access.portal_user = portal_user
+    existing_account = portal_user.has_password
+    _change_state(
+        access, state=AccessState.ACTIVE if existing_account else AccessState.INVITED, actor=actor
+    )
+    access.full_clean()
+    access.save()
+    details = {"to": email, "existing_account": existing_account}
+    if via:
+        details["via"] = via
+    record_activity(
+        organization=customer.organization,
+        customer=customer,
+        verb=Verb.PORTAL_ENABLED,
+        actor=actor,
+        details=details,
+    )
+    if existing_account:
+        # One person, one password: no second setup, just a notice.
+        emails.queue_access_granted(access=access, portal_user=portal_user)
+    else:
+        _send_setup(access=access, actor=actor)
+    return access
+
+
+def _staff_email_allowance(customer: Customer) -> None:
+    verdict = ratelimit.hit(STAFF_SETUP_EMAILS, f"customer:{customer.pk}")
+    if not verdict.allowed:
+        minutes = max(1, -(-verdict.retry_after // 60))
+        raise DomainError(
+            f"Too many portal emails for {customer.name}. Try again in {minutes} minutes."
+        )
+
+
+# --- Staff side -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def enable_portal_access(*, customer: Customer, confirmed_email: str, actor: Actor) -> PortalAccess:
+    """Enable Portal Access (also re-enable after Disable), after staff confirm the email.
+
+    The confirmed email must be the one on file: every portal email goes there, never to an
+    address typed on a page.
+    """
+    customer = _lock_customer(customer)
+    email = _email_on_file(customer)
+    if normalize_email(confirmed_email) != email:
+        raise DomainError(
+            f"The email you confirmed does not match the one on file ({email}). "
+            "Check it, or edit the customer's email first."
+        )
+    access = _lock_access(customer)
+    if access is not None and access_is_usable(access, access.portal_user):
+        if access.state == AccessState.ACTIVE:
+            raise DomainError(f"Portal access is already active for {email}.")
+        raise DomainError(
+            f"A setup email has already been sent to {email}. Use Resend setup email to send "
+            "a new link."
+        )
+    _staff_email_allowance(customer)
+    return _grant(customer=customer, access=access, actor=actor)
+
+
+@transaction.atomic
+def resend_portal_setup(*, customer: Customer, actor: Actor) -> PortalAccess:
+    """A new 60-minute setup link for an invitation not yet taken up; the old one dies."""
+    customer = _lock_customer(customer)
+    access = _lock_access(customer)
+    if (
+        access is None
+        or access.state != AccessState.INVITED
+        or not access_is_usable(access, access.portal_user)
+    ):
+        raise DomainError("There is no pending invitation to resend. Enable Portal Access first.")
+    _staff_email_allowance(customer)
+    _send_setup(access=access, actor=actor)
+    return access
+
+
+@transaction.atomic
+def disable_portal_access(*, customer: Customer, actor: Actor, reason: str = "") -> PortalAccess:
+    """Disable: every session of this access is refused on its next request (the epoch
+    moves on), and its outstanding setup links stop working (the state is disabled)."""
+    customer = _lock_customer(customer)
+    access = _lock_access(customer)
+    if access is None or access.state == AccessState.DISABLED:
+        raise DomainError("Portal access is not enabled for this customer.")
+    access.session_epoch += 1
+    _change_state(access, state=AccessState.DISABLED, actor=actor)
+    access.save()
+    record_activity(
+        organization=customer.organization,
+        customer=customer,
+        verb=Verb.PORTAL_DISABLED,
+        actor=actor,
+        details={"to": access.portal_user.email, **({"reason": reason} if reason else {})},
+    )
+    return access
+
+
+@transaction.atomic
+def on_customer_email_changed(*, customer: Customer, actor: Actor) -> str | None:
+    """SPEC 2: a new email on file turns the old address's portal access off.
+
+    Runs in the caller's transaction (the email change and the disabling commit together).
+    Returns the message staff should read, or None when nothing was on.
+    """
+    access = _lock_access(customer)
+    if access is None or access.state == AccessState.DISABLED:
+        return None
+    if access.portal_user.email == normalize_email(customer.email):
+        return None
+    disable_portal_access(customer=customer, actor=actor, reason="email changed")
+    return (
+        f"Portal access for {customer.name} was turned off because the email changed. "
+        f"Enable Portal Access again to send a setup link to {customer.email}."
+    )
+
+
+# --- Customer side ----------------------------------------------------------------------
+
+
+def _customer_email_allowed(*, account: str, actor: Actor) -> bool:
+    """Count a customer-triggered email; False (send nothing, say nothing) when over."""
+    allowed = ratelimit.hit(CUSTOMER_EMAILS_PER_ACCOUNT, account).allowed
+    if actor.ip:
+        allowed = ratelimit.hit(CUSTOMER_EMAILS_PER_CLIENT, actor.ip).allowed and allowed
+    return allowed
+
+
+@transaction.atomic
+def start_portal_setup_from_link(*, customer: Customer, actor: Actor) -> None:
+    """The secure link's "Set up an account": the same flow, for the email on file.
+
+    Neutral (the caller says the same thing whatever happened) and rate limited. Nothing is
+    sent when the business does not allow it, when staff disabled the access (only staff
+    turn it back on), or when the customer already has active access.
+    """
+    customer = _lock_customer(customer)
+    if not customer.organization.allow_portal_setup_from_link or not customer.email:
+        return None
+    if not _customer_email_allowed(account=f"customer:{customer.pk}", actor=actor):
+        return None
+    access = _lock_access(customer)
+    if access is None:
+        _grant(customer=customer, access=None, actor=actor, via="secure link")
+    elif access.state == AccessState.INVITED and access_is_usable(access, access.portal_user):
+        if access.portal_user.has_password:
+            _grant(customer=customer, access=access, actor=actor, via="secure link")
+        else:
+            _send_setup(access=access, actor=actor)
+    return None
+
+
+def _first_usable(
+    portal_user: PortalUser, *, prefer: PortalAccess | None, states
+) -> PortalAccess | None:
+    if prefer is not None and prefer.state in states and access_is_usable(prefer, portal_user):
+        return prefer
+    accesses = (
+        PortalAccess.objects.select_related("customer", "organization")
+        .filter(portal_user=portal_user, state__in=states)
+        .order_by("organization__name", "pk")
+    )
+    return next((a for a in accesses if access_is_usable(a, portal_user)), None)
+
+
+def _email_a_way_in(*, portal_user: PortalUser, prefer: PortalAccess | None, actor: Actor) -> None:
+    """Forgot password / new link: a reset link when the person has a password, else a
+    setup link for a pending invitation. Nothing when no business gives them access."""
+    if portal_user.has_password:
+        access = _first_usable(portal_user, prefer=prefer, states=(AccessState.ACTIVE,))
+        if access is not None:
+            _send_reset(access=access, portal_user=portal_user)
+        return
+    access = _first_usable(portal_user, prefer=prefer, states=(AccessState.INVITED,))
+    if access is not None:
+        access = (
+            PortalAccess.objects.select_for_update(of=("self",))
+            .select_related("portal_user", "customer", "organization")
+            .get(pk=access.pk)
+        )
+        _send_setup(access=access, actor=actor)
+
+
+@transaction.atomic
+def request_password_reset(*, email: str, actor: Actor) -> None:
+    """Forgot password: a 60-minute reset link to that address if it has an account.
+
+    The caller answers the same neutral sentence whatever happened.
+    """
+    email = normalize_email(email)
+    # Counted before the lookup, so the limit behaves the same for unknown emails.
+    if not _customer_email_allowed(account=f"email:{email}", actor=actor):
+        return None
+    portal_user = PortalUser.objects.filter(email=email).first()
+    if portal_user is not None:
+        _email_a_way_in(portal_user=_lock_user(portal_user), prefer=None, actor=actor)
+    return None
+
+
+@transaction.atomic
+def request_new_link(*, raw_token: str, purpose: str, actor: Actor) -> None:
+    """ "Request a new link" on a used, expired or replaced setup / reset page: a fresh
+    60-minute link to the address on file. Neutral; nothing for a revoked access."""
+    token = find_token(raw_token, purpose=purpose)
+    if token is None or token_status(token) not in (
+        TokenStatus.USED,
+        TokenStatus.EXPIRED,
+        TokenStatus.SUPERSEDED,
+    ):
+        return None
+    portal_user = token.portal_user
+    if not _customer_email_allowed(account=f"email:{portal_user.email}", actor=actor):
+        return None
+    _email_a_way_in(portal_user=_lock_user(portal_user), prefer=token.access, actor=actor)
+    return None
+
+
+def validate_new_password(password: str, *, portal_user: PortalUser) -> None:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError(f"A password can be at most {MAX_PASSWORD_LENGTH} characters.")
+    try:
+        password_validation.validate_password(password, user=portal_user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), code="weak_password") from None
+
+
+def _set_password(portal_user: PortalUser, password: str) -> None:
+    portal_user.password = make_password(password)
+    portal_user.password_changed_at = timezone.now()
+    portal_user.save(update_fields=["password", "password_changed_at"])
+
+
+def _activate_invitations(*, portal_user: PortalUser, actor: Actor) -> None:
+    """Choosing a password proves the person holds the email: every business that invited
+    that email (and still does) now has an active account, not a second password."""
+    invited = (
+        PortalAccess.objects.select_for_update(of=("self",))
+        .select_related("customer", "organization")
+        .filter(portal_user=portal_user, state=AccessState.INVITED)
+    )
+    for access in invited:
+        if not access_is_usable(access, portal_user):
+            continue
+        _change_state(access, state=AccessState.ACTIVE, actor=actor)
+        access.save()
+        record_activity(
+            organization=access.organization,
+            customer=access.customer,
+            verb=Verb.PORTAL_ACTIVATED,
+            actor=actor,
+            details={"to": portal_user.email},
+        )
+
+
+def _claim_token(*, raw_token: str, purpose: str) -> PortalToken:
+    """The token row under lock (with its access and person locked in that order), if valid."""
+    token = find_token(raw_token, purpose=purpose, for_update=True)
+    if token is None:
+        raise DomainError(TOKEN_REFUSALS[TokenStatus.REVOKED], code="unknown")
+    if token.access_id is not None:
+        token.access = (
+            PortalAccess.objects.select_for_update(of=("self",))
+            .select_related("customer", "organization")
+            .get(pk=token.access_id)
+        )
+    token.portal_user = _lock_user(token.portal_user)
+    status = token_status(token)
+    if status is not TokenStatus.VALID:
+        raise DomainError(TOKEN_REFUSALS[status], code=status.value)
+    return token
+
+
+@transaction.atomic
+def complete_setup(*, raw_token: str, password: str, actor: Actor) -> PortalAccess:
+    """Choose a password on a setup link (once): the account is set up and active."""
+    token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.SETUP)
+    portal_user = token.portal_user
+    validate_new_password(password, portal_user=portal_user)
+    _set_password(portal_user, password)
+    token.used_at = timezone.now()
+    token.save(update_fields=["used_at"])
+    _activate_invitations(portal_user=portal_user, actor=actor)
+    access = token.access
+    access.refresh_from_db()
+    return access
+
+
+@transaction.atomic
+def reset_password(*, raw_token: str, password: str, actor: Actor) -> PortalToken:
+    """Choose a new password on a reset link (once). Every existing session ends."""
+    token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.RESET)
+    validate_new_password(password, portal_user=token.portal_user)
+    _set_password(token.portal_user, password)
+    token.used_at = timezone.now()
+    token.save(update_fields=["used_at"])
+    _activate_invitations(portal_user=token.portal_user, actor=actor)
+    return token
+
+
+@transaction.atomic
+def change_password(
+    *, portal_user: PortalUser, current_password: str, new_password: str
+) -> PortalUser:
+    """Settings > change password. Needs the current one; the caller keeps its own session
+    (every other session of this person ends, their fingerprint no longer matching)."""
+    portal_user = _lock_user(portal_user)
+    if not ratelimit.is_blocked(CURRENT_PASSWORD_GUESSES, str(portal_user.pk)).allowed:
+        raise DomainError("Too many attempts. Try again in a few minutes.", code="throttled")
+    if len(current_password) > MAX_PASSWORD_LENGTH or not check_password(
+        current_password, portal_user.password
+    ):
+        ratelimit.hit(CURRENT_PASSWORD_GUESSES, str(portal_user.pk))
+        raise DomainError("Your current password is not correct.", code="wrong_password")
+    validate_new_password(new_password, portal_user=portal_user)
+    _set_password(portal_user, new_password)
+    return portal_user
+
+
+def portal_actor(*, portal_user: PortalUser, ip: str | None, user_agent: str, access=None) -> Actor:
+    extra = {"portal_access_id": access.pk} if access is not None else {}
+    return Actor(
+        type=ActorType.PORTAL,
+        label=portal_user.email,
+        ip=ip,
+        user_agent=user_agent,
+        extra=extra,
+    )
+
+
+@transaction.atomic
+def record_sign_in(*, session: PortalSession, actor: Actor) -> None:
+    record_activity(
+        organization=session.organization,
+        customer=session.customer,
+        verb=Verb.PORTAL_SIGNED_IN,
+        actor=actor,
+        details={"portal_access_id": session.access.pk},
+    )
+
+
+@transaction.atomic
+def record_document_access(
+    *, session: PortalSession, document: Document, verb: str, actor: Actor
+) -> None:
+    """A view or PDF download by the signed-in customer: bookkeeping only. The first
+    customer view sets the document's "viewed" flag."""
+    if document.customer_id != session.customer.pk:
+        raise DomainError("That document is not yours.")
+    if verb == Verb.VIEWED and document.viewed_at is None:
+        now = timezone.now()
+        Document.objects.filter(pk=document.pk, viewed_at__isnull=True).update(viewed_at=now)
+        document.viewed_at = now
+    record_activity(
+        organization=session.organization,
+        document=document,
+        verb=verb,
+        actor=actor,
+        details={"portal_access_id": session.access.pk},
+    )
+
+
+@transaction.atomic
+def record_payment_view(*, session: PortalSession, payment, actor: Actor) -> None:
+    if payment.customer_id != session.customer.pk:
+        raise DomainError("That payment is not yours.")
+    record_activity(
+        organization=session.organization,
+        customer=session.customer,
+        verb=Verb.VIEWED,
+        actor=actor,
+        details={"portal_access_id": session.access.pk, "payment_id": payment.pk},
+    )

@@ -1,0 +1,189 @@
+"""The signed-in customer's pages. Everything reads through `request.portal.customer`
+(`for_customer` in the selectors), so no other customer's or business's row is reachable:
+a foreign id is a 404 like a made-up one. Read-only, apart from a sent quote's decision."""
+
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from solabooks.activity.models import Verb
+from solabooks.core.errors import DomainError
+from solabooks.core.middleware import request_origin
+from solabooks.documents.models import Kind, PaymentMethod, State
+from solabooks.documents.selectors import receivables_by_currency
+from solabooks.sharing.services import decide_quote
+
+from .. import selectors, services
+from ..auth import PortalSession
+from ..decorators import portal_login_required
+from ..forms import QuoteDecisionForm
+
+
+def _actor(request: HttpRequest):
+    session: PortalSession = request.portal
+    return services.portal_actor(
+        portal_user=session.user, access=session.access, **request_origin(request)
+    )
+
+
+def _page(request: HttpRequest, items) -> Page:
+    # get_page() turns junk or out-of-range ?page= into a real page, never an error.
+    return Paginator(items, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _render(request: HttpRequest, template: str, context: dict, *, nav: str) -> HttpResponse:
+    session: PortalSession = request.portal
+    return render(
+        request,
+        template,
+        {
+            "organization": session.organization,
+            "customer": session.customer,
+            "portal": session,
+            "nav": nav,
+            **context,
+        },
+    )
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    session: PortalSession = request.portal
+    return _render(
+        request,
+        "portal/dashboard.html",
+        {
+            "balances": receivables_by_currency(
+                organization=session.organization, customer=session.customer
+            ),
+            "activity": selectors.recent_activity(customer=session.customer),
+        },
+        nav="dashboard",
+    )
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def document_list(request: HttpRequest, kind: str) -> HttpResponse:
+    session: PortalSession = request.portal
+    states = selectors.customer_states(kind)
+    status = request.GET.get("status", "")
+    if status not in states:
+        status = ""
+    title, url_name = selectors.LIST_PAGES[kind]
+    documents = selectors.document_list(customer=session.customer, kind=kind, state=status)
+    return _render(
+        request,
+        "portal/document_list.html",
+        {
+            "title": title,
+            "kind": kind,
+            "list_url_name": url_name,
+            "states": [(s.value, s.label) for s in states],
+            "status": status,
+            "page": _page(request, documents),
+        },
+        nav=kind,
+    )
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session: PortalSession = request.portal
+    document = selectors.document_detail(customer=session.customer, pk=pk)
+    services.record_document_access(
+        session=session, document=document, verb=Verb.VIEWED, actor=_actor(request)
+    )
+    return _render(
+        request,
+        "portal/document_detail.html",
+        {
+            "document": document,
+            "lines": document.lines.all(),
+            "can_decide": document.kind == Kind.QUOTE and document.state == State.SENT,
+            "back_url_name": selectors.LIST_PAGES.get(document.kind, (None, "portal-payments"))[1],
+        },
+        nav=document.kind,
+    )
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    # Imported late: the PDF app builds on documents and is not needed to load the portal.
+    from solabooks.pdf.services import pdf_response
+
+    session: PortalSession = request.portal
+    document = selectors.document_detail(customer=session.customer, pk=pk)
+    response = pdf_response(document=document)  # document_pdf(), cached by content version
+    services.record_document_access(
+        session=session, document=document, verb=Verb.PDF_DOWNLOADED, actor=_actor(request)
+    )
+    return response
+
+
+@require_POST
+@portal_login_required
+def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept / Decline a sent quote, under the same rules as the quote link (one service)."""
+    session: PortalSession = request.portal
+    document = selectors.document_detail(customer=session.customer, pk=pk)
+    form = QuoteDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Please check the form: "
+            + " ".join(str(e) for errors in form.errors.values() for e in errors),
+        )
+        return redirect("portal-document", pk=document.pk)
+    data = form.cleaned_data
+    try:
+        quote = decide_quote(
+            document=document,
+            decision=data["decision"],
+            signer_name=data["signer_name"],
+            reason=data["reason"],
+            seen_version=data["seen_version"],
+            actor=_actor(request),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"Thank you. Quote {quote.number} is {quote.get_state_display().lower()}."
+        )
+    return redirect("portal-document", pk=document.pk)
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def payment_list(request: HttpRequest) -> HttpResponse:
+    session: PortalSession = request.portal
+    method = request.GET.get("method", "")
+    if method not in PaymentMethod.values:
+        method = ""
+    return _render(
+        request,
+        "portal/payment_list.html",
+        {
+            "methods": PaymentMethod.choices,
+            "method": method,
+            "page": _page(
+                request, selectors.payment_list(customer=session.customer, method=method)
+            ),
+        },
+        nav="payments",
+    )
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session: PortalSession = request.portal
+    payment = selectors.payment_detail(customer=session.customer, pk=pk)
+    services.record_payment_view(session=session, payment=payment, actor=_actor(request))
+    return _render(request, "portal/payment_detail.html", {"payment": payment}, nav="payments")

@@ -1,0 +1,312 @@
+"""Staff: send a document, revoke a customer's links. Customer: the secure link's pages.
+
+The customer pages are reached by a token in the URL. They never change anything on a GET
+(mail scanners pre-fetch links), send their own headers (`token_page`), and turn an unknown
+token into the ordinary 404 page after the same hash-and-lookup as a real one.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import get_resolver, reverse
+from django.views import View
+from django.views.decorators.http import require_POST, require_safe
+
+from solabooks.activity.models import ActorType, Verb
+from solabooks.activity.services import Actor
+from solabooks.core import ratelimit
+from solabooks.core.errors import DomainError
+from solabooks.core.middleware import request_origin
+from solabooks.customers.models import Customer
+from solabooks.documents.models import Document, State
+from solabooks.pdf.services import pdf_response
+from solabooks.portal import services as portal_services
+from solabooks.tenancy.permissions import StaffViewMixin
+
+from . import services
+from .forms import QuoteDecisionForm, SendDocumentForm
+from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
+from .services import ACCEPT, DECLINE, LINK_LIFETIME
+
+LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
+
+# Request access sends email, so it is limited per link and per client address; the counts
+# live in the shared cache, so every app server sees the same numbers.
+REQUEST_ACCESS_PER_LINK = ratelimit.Limit("link-request-access", max_hits=3, window_seconds=3600)
+REQUEST_ACCESS_PER_IP = ratelimit.Limit("link-request-access-ip", max_hits=20, window_seconds=3600)
+ACCOUNT_SETUP_PER_LINK = ratelimit.Limit("link-account-setup", max_hits=3, window_seconds=3600)
+ACCOUNT_SETUP_PER_IP = ratelimit.Limit("link-account-setup-ip", max_hits=20, window_seconds=3600)
+
+ACCESS_REQUESTED_ANSWER = (
+    "If this link belongs to a document we can renew, a new link has been emailed to the "
+    "address on file."
+)
+ACCOUNT_SETUP_ANSWER = (
+    "If an account can be set up, we have emailed instructions to the address on file."
+)
+
+# What every token response carries, HTML or not (SPEC 4). HTML pages also get the strict
+# CSP of solabooks.core.csp; anything else (the PDF) gets one that allows nothing.
+TOKEN_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "X-Frame-Options": "DENY",
+}
+NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Headers for a page whose URL holds a secret token: never cached, never sent on as a
+    Referer, never indexed, never framed. The 404 for an unknown token is rendered here,
+    so it carries them too."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as exception:
+            response = get_resolver().resolve_error_handler(404)(request, exception)
+        for header, value in TOKEN_HEADERS.items():
+            response[header] = value
+        if not response.get("Content-Type", "").startswith("text/html"):
+            response["Content-Security-Policy"] = NON_HTML_CSP
+        return response
+
+    return wrapped
+
+
+# --- Staff ------------------------------------------------------------------------------
+
+
+class DocumentSendView(StaffViewMixin, View):
+    """POST from the Send to Customer dialog: a new link, emailed to the address on file."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = Document.objects.for_org(self.org).get_or_404(pk=pk)
+        form = SendDocumentForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, errors[0])
+            return redirect("document-detail", pk=document.pk)
+        # A message field left out entirely means "the default text"; emptied means empty.
+        message = form.cleaned_data["message"] if "message" in request.POST else None
+        try:
+            result = services.send_document(
+                document=document,
+                actor=Actor.staff(request),
+                subject=form.cleaned_data["subject"],
+                message=message,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                f"Sent to {result.sent_to}. The link expires in {LIFETIME_HOURS} hours.",
+            )
+        return redirect("document-detail", pk=document.pk)
+
+
+class CustomerLinksRevokeView(StaffViewMixin, View):
+    """POST from the Portal Access tab: every link of the customer stops working."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        customer = Customer.objects.for_org(self.org).get_or_404(pk=pk)
+        count = services.revoke_customer_links(customer=customer, actor=Actor.staff(request))
+        if count:
+            messages.success(request, f"Revoked {count} link{pluralize(count)}.")
+        else:
+            messages.info(request, f"{customer.name} has no links to revoke.")
+        return redirect("customer-portal-access", pk=customer.pk)
+
+
+# --- Customer (token) pages -------------------------------------------------------------
+
+
+def _find(token: str, prefix: str) -> LinkAccess:
+    access = find_document_link(raw_token=token, prefix=prefix)
+    if access is None:
+        raise Http404
+    return access
+
+
+def _link_actor(request: HttpRequest, access: LinkAccess) -> Actor:
+    link = access.link
+    return Actor(
+        type=ActorType.LINK,
+        label=f"link #{link.pk}",
+        extra={"link_id": link.pk},
+        **request_origin(request),
+    )
+
+
+def _urls(token: str, prefix: str) -> dict[str, str]:
+    base = "link-quote" if prefix == QUOTE_PREFIX else "link-document"
+    names = {
+        "page": base,
+        "pdf": f"{base}-pdf",
+        "request_access": f"{base}-request-access",
+        "account": f"{base}-account",
+    }
+    if prefix == QUOTE_PREFIX:
+        names |= {"accept": "link-quote-accept", "decline": "link-quote-decline"}
+    return {key: reverse(name, kwargs={"token": token}) for key, name in names.items()}
+
+
+def _unavailable(request: HttpRequest, access: LinkAccess, token: str, prefix: str):
+    """An expired link may be renewed (Request access); any other dead link may not."""
+    link = access.link
+    context = {"organization": link.organization, "link": link}
+    if access.state is LinkState.EXPIRED:
+        context["urls"] = _urls(token, prefix)
+        return render(request, "sharing/link_expired.html", context, status=410)
+    return render(request, "sharing/link_invalid.html", context, status=410)
+
+
+def _document_page(
+    request: HttpRequest,
+    access: LinkAccess,
+    token: str,
+    prefix: str,
+    *,
+    forms: dict[str, QuoteDecisionForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    link, document = access.link, access.document
+    can_decide = document.is_quote and document.state == State.SENT
+    forms = forms or {}
+    if can_decide:
+        initial = {"version": document.content_version}
+        for decision in (ACCEPT, DECLINE):
+            forms.setdefault(decision, QuoteDecisionForm(initial=initial, decision=decision))
+    context = {
+        "organization": link.organization,
+        "document": document,
+        "lines": document.lines.all(),
+        "link": link,
+        "urls": _urls(token, prefix),
+        "can_decide": can_decide,
+        "accept_form": forms.get(ACCEPT),
+        "decline_form": forms.get(DECLINE),
+        "offer_account": link.organization.allow_portal_setup_from_link,
+    }
+    return render(request, "sharing/link_document.html", context, status=status)
+
+
+@token_page
+@require_safe
+def link_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+    """The document behind a link. Only records that it was opened; changes nothing."""
+    access = _find(token, prefix)
+    if not access.is_active:
+        return _unavailable(request, access, token, prefix)
+    services.record_link_access(
+        link=access.link, verb=Verb.VIEWED, actor=_link_actor(request, access)
+    )
+    return _document_page(request, access, token, prefix)
+
+
+@token_page
+@require_safe
+def link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+    access = _find(token, prefix)
+    if not access.is_active:
+        return _unavailable(request, access, token, prefix)
+    response = pdf_response(document=access.document)
+    services.record_link_access(
+        link=access.link, verb=Verb.PDF_DOWNLOADED, actor=_link_actor(request, access)
+    )
+    return response
+
+
+@token_page
+@require_POST
+def link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -> HttpResponse:
+    """Accept or Decline, POSTed from the quote page with the version it showed."""
+    access = _find(token, prefix)
+    if not access.is_active:
+        return _unavailable(request, access, token, prefix)
+    form = QuoteDecisionForm(request.POST, decision=decision)
+    if not form.is_valid():
+        return _document_page(request, access, token, prefix, forms={decision: form}, status=400)
+    try:
+        quote = services.decide_quote(
+            document=access.document,
+            decision=decision,
+            signer_name=form.cleaned_data.get("signer_name", ""),
+            reason=form.cleaned_data.get("reason", ""),
+            seen_version=form.cleaned_data["version"],
+            actor=_link_actor(request, access),
+        )
+    except DomainError as error:
+        if error.code == "signer_required":
+            form.add_error("signer_name", error.message)
+            return _document_page(
+                request, access, token, prefix, forms={decision: form}, status=400
+            )
+        # Already decided, changed since shown, past its date: reload the page as it is now.
+        messages.warning(request, error.message)
+    else:
+        verb = "accepted" if quote.state == State.ACCEPTED else "declined"
+        messages.success(request, f"Thank you. You have {verb} quote {quote.number}.")
+    return redirect(_urls(token, prefix)["page"])
+
+
+@token_page
+@require_POST
+def link_request_access(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+    """Request access on an expired link. The fresh link goes to the customer's email on
+    file, whatever the form posted, and the answer is the same sentence whatever happened."""
+    ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
+    access = _find(token, prefix)
+    link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{access.link.pk}")
+    allowed = ip_verdict.allowed and link_verdict.allowed
+    if allowed:
+        services.request_link_access(link=access.link, actor=_link_actor(request, access))
+    context = {"organization": access.link.organization, "answer": ACCESS_REQUESTED_ANSWER}
+    return render(
+        request, "sharing/link_access_requested.html", context, status=200 if allowed else 429
+    )
+
+
+def _portal_setup_starter() -> Callable | None:
+    """The portal app's entry point for "Set up an account", if that app provides it."""
+    return getattr(portal_services, "start_portal_setup_from_link", None)
+
+
+@token_page
+@require_POST
+def link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+    """Set up an account: starts the portal flow for the customer's email on file."""
+    access = _find(token, prefix)
+    if not access.is_active:
+        return _unavailable(request, access, token, prefix)
+    organization = access.link.organization
+    start = _portal_setup_starter()
+    if not organization.allow_portal_setup_from_link or start is None:
+        messages.info(
+            request,
+            f"Setting up an account is not available here. Please contact {organization.name}.",
+        )
+        return redirect(_urls(token, prefix)["page"])
+    ip_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_IP, request.client_ip)
+    link_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_LINK, f"link:{access.link.pk}")
+    if not (ip_verdict.allowed and link_verdict.allowed):
+        messages.info(request, ACCOUNT_SETUP_ANSWER)
+        return redirect(_urls(token, prefix)["page"])
+    try:
+        start(customer=access.link.customer, actor=_link_actor(request, access))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, ACCOUNT_SETUP_ANSWER)
+    return redirect(_urls(token, prefix)["page"])
