@@ -38,6 +38,12 @@ class Verb(models.TextChoices):
     PORTAL_ACTIVATED = "portal_activated", "Portal account set up"
     API_CALL = "api_call", "API call"
     PORTAL_SIGNED_IN = "portal_signed_in", "Signed in to the customer portal"
+    SETTINGS_CHANGED = "settings_changed", "Business settings changed"
+    MEMBER_ADDED = "member_added", "Member added"
+    MEMBER_ROLE_CHANGED = "member_role_changed", "Member role changed"
+    MEMBER_REMOVED = "member_removed", "Member removed"
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
 
 
 class ActivityQuerySet(OrganizationScopedQuerySet):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.request import Request
@@ -84,6 +85,15 @@ class ApiView(GenericAPIView):
         )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def parse_query(self, serializer_class) -> dict[str, Any]:
+        """Validated query parameters. Each must be given once, and is read as given: an
+        empty value is not the same as leaving the parameter out."""
+        params = self.request.query_params
+        repeated = sorted(key for key in params if len(params.getlist(key)) > 1)
+        if repeated:
+            raise ValidationError({key: [f"Give {key} once."] for key in repeated})
+        return self.parse(serializer_class, data={key: params[key] for key in params})
 
     def paginated(self, queryset, serializer_class) -> Response:
         page = self.paginate_queryset(queryset)

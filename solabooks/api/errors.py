@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -99,6 +100,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+@csrf_exempt  # a 404 whatever the method; Django's CSRF page would be HTML
 def json_not_found(request, *args, **kwargs) -> JsonResponse:
     """Any path under /finance/api/ that names nothing: a JSON 404, not an HTML page."""
     return JsonResponse(error_body("not_found", "Not found."), status=404)

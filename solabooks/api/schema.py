@@ -38,6 +38,8 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 # A read of one object (or of a list under one object).
 READ_ERRORS = (404,)
+# A paged list: a bad page or page_size is a 400, a page past the last a 404.
+LIST_ERRORS = (400, 404)
 # A request with a JSON body.
 WRITE_ERRORS = (400, 413, 415)
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -70,26 +69,37 @@ def date_field(**kwargs: Any) -> serializers.DateField:
     return serializers.DateField(validators=[_sane_date], **kwargs)
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedIdField(serializers.IntegerField):
+MAX_ID = 2**63 - 1  # bigint: anything larger names nothing
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class ScopedIdField(serializers.Field):
     """An id that must name a row of the caller's business. Another business's id and an
     unknown id get the same answer, so ids of other businesses cannot be probed."""
 
-    default_error_messages = {"does_not_exist": "There is no such {name} in your business."}
+    default_error_messages = {
+        "invalid": "A valid integer id is required.",
+        "does_not_exist": "There is no such {name} in your business.",
+    }
 
     def __init__(self, *, scope: Callable[[Any], QuerySet], name: str, **kwargs: Any) -> None:
         self.scope = scope
         self.name = name
-        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
+        # JSON integers only: not true/false, not 1.5, not "1".
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
-        pk = super().to_internal_value(data)
-        found = self.scope(self.context["organization"]).filter(pk=pk).first()
+        found = None
+        if 1 <= data <= MAX_ID:
+            found = self.scope(self.context["organization"]).filter(pk=data).first()
         if found is None:
             self.fail("does_not_exist", name=self.name)
         return found
+
+    def to_representation(self, value):
+        return value.pk
 
 
 def customer_id_field(**kwargs: Any) -> ScopedIdField:
@@ -226,6 +236,14 @@ class DocumentUpdateInSerializer(serializers.Serializer):
     notes = Text(max_length=MAX_TEXT, allow_blank=True, required=False)
     terms = Text(max_length=MAX_TEXT, allow_blank=True, required=False)
     lines = LineInSerializer(many=True, max_length=MAX_LINES)
+
+
+class DocumentPatchInSerializer(DocumentUpdateInSerializer):
+    """PATCH: every field optional, but a line that is given must be whole (DRF's partial
+    mode would make the lines' own fields optional too)."""
+
+    issue_date = date_field(required=False)
+    lines = LineInSerializer(many=True, max_length=MAX_LINES, required=False)
 
 
 class DocumentCreateInSerializer(DocumentUpdateInSerializer):

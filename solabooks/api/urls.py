@@ -76,5 +76,5 @@ urlpatterns = [
     path("schema/", reference.schema_view, name="api-schema"),
     path("docs/", reference.reference_view, name="api-docs"),
     # Anything else under /finance/api/ is a JSON 404, never an HTML page.
-    re_path(r"^.*$", json_not_found),
+    re_path(r"^[\s\S]*$", json_not_found),
 ]

@@ -30,7 +30,7 @@ from solabooks.sharing.models import SecureLink
 
 from . import serializers as s
 from .base import ApiView
-from .schema import READ_ERRORS, WRITE_ERRORS, errors
+from .schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, errors
 
 CUSTOMERS, DOCUMENTS, PAYMENTS, LINKS, PORTAL, ACTIVITY = (
     "Customers",
@@ -68,10 +68,10 @@ class CustomerListView(ApiView):
         summary="List customers",
         tags=[CUSTOMERS],
         parameters=[s.CustomerSearchSerializer],
-        responses={200: s.CustomerOutSerializer(many=True), **errors(400, 404)},
+        responses={200: s.CustomerOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        query = self.parse(s.CustomerSearchSerializer, data=request.query_params)
+        query = self.parse_query(s.CustomerSearchSerializer)
         customers = customer_selectors.customer_list(
             organization=self.organization, query=query.get("q", "")
         )
@@ -169,10 +169,10 @@ class DocumentListView(ApiView):
         "number. Lines are in the single-document answer.",
         tags=[DOCUMENTS],
         parameters=[s.DocumentFilterSerializer],
-        responses={200: s.DocumentSummarySerializer(many=True), **errors(400, 404)},
+        responses={200: s.DocumentSummarySerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        filters = self.parse(s.DocumentFilterSerializer, data=request.query_params)
+        filters = self.parse_query(s.DocumentFilterSerializer)
         documents = Document.objects.for_org(self.organization).select_related("customer")
         if filters.get("kind"):
             documents = documents.filter(kind=filters["kind"])
@@ -238,7 +238,7 @@ class DocumentDetailView(ApiView):
         description="Like PUT with only the fields to change; `lines`, when given, "
         "replaces all lines.",
         tags=[DOCUMENTS],
-        request=s.DocumentUpdateInSerializer,
+        request=s.DocumentPatchInSerializer,
         responses={200: s.DocumentOutSerializer, **errors(*READ_ERRORS, *WRITE_ERRORS)},
     )
     def patch(self, request: Request, pk: int) -> Response:
@@ -246,7 +246,7 @@ class DocumentDetailView(ApiView):
 
     def _update(self, pk: int, *, partial: bool) -> Response:
         document = _document(self, pk)
-        data = self.parse(s.DocumentUpdateInSerializer, partial=partial)
+        data = self.parse(s.DocumentPatchInSerializer if partial else s.DocumentUpdateInSerializer)
         current_lines = [
             LineInput(line.description, line.quantity, line.unit_price, line.tax_rate)
             for line in document.lines.all()
@@ -405,7 +405,7 @@ class DocumentLinksView(ApiView):
         operation_id="documents_links",
         summary="List a document's secure links",
         tags=[LINKS],
-        responses={200: s.LinkOutSerializer(many=True), **errors(*READ_ERRORS)},
+        responses={200: s.LinkOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         document = Document.objects.for_org(self.organization).get_or_404(pk=pk)
@@ -417,7 +417,7 @@ class CustomerLinksView(ApiView):
         operation_id="customers_links",
         summary="List a customer's secure links",
         tags=[LINKS],
-        responses={200: s.LinkOutSerializer(many=True), **errors(*READ_ERRORS)},
+        responses={200: s.LinkOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         customer = _customer(self, pk)
@@ -531,10 +531,10 @@ class PaymentListView(ApiView):
         summary="List payments",
         tags=[PAYMENTS],
         parameters=[s.PaymentFilterSerializer],
-        responses={200: s.PaymentSummarySerializer(many=True), **errors(400, 404)},
+        responses={200: s.PaymentSummarySerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request) -> Response:
-        filters = self.parse(s.PaymentFilterSerializer, data=request.query_params)
+        filters = self.parse_query(s.PaymentFilterSerializer)
         payments = document_selectors.payment_list(organization=self.organization)
         if filters.get("customer"):
             payments = payments.filter(customer_id=filters["customer"])
@@ -589,7 +589,7 @@ class DocumentActivityView(ApiView):
         operation_id="documents_activity",
         summary="A document's activity, newest first",
         tags=[ACTIVITY],
-        responses={200: s.ActivityOutSerializer(many=True), **errors(*READ_ERRORS)},
+        responses={200: s.ActivityOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         document = Document.objects.for_org(self.organization).get_or_404(pk=pk)
@@ -602,7 +602,7 @@ class CustomerActivityView(ApiView):
         operation_id="customers_activity",
         summary="A customer's activity, newest first",
         tags=[ACTIVITY],
-        responses={200: s.ActivityOutSerializer(many=True), **errors(*READ_ERRORS)},
+        responses={200: s.ActivityOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         customer = _customer(self, pk)

@@ -34,14 +34,14 @@ class CustomerMixin(StaffViewMixin):
             self._customer = Customer.objects.for_org(self.org).get_or_404(pk=self.kwargs["pk"])
         return self._customer
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(customer=self.get_customer(), tab=self.tab, **kwargs)
 
 
 class CustomerListView(StaffViewMixin, TemplateView):
     template_name = "customers/customer_list.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         search = CustomerSearchForm(self.request.GET)
         # An over-long search is ignored rather than an error page.
         query = search.cleaned_data["q"] if search.is_valid() else ""
@@ -52,7 +52,7 @@ class CustomerListView(StaffViewMixin, TemplateView):
 class CustomerCreateView(StaffViewMixin, TemplateView):
     template_name = "customers/customer_form.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         kwargs.setdefault("form", CustomerForm(initial={"currency": self.org.default_currency}))
         return super().get_context_data(**kwargs)
 
@@ -75,7 +75,7 @@ class CustomerEditView(CustomerMixin, TemplateView):
     template_name = "customers/customer_form.html"
     tab = "edit"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         customer = self.get_customer()
         kwargs.setdefault(
             "form",
@@ -110,7 +110,7 @@ class CustomerDetailView(CustomerMixin, TemplateView):
     template_name = "customers/customer_detail.html"
     tab = "documents"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         customer = self.get_customer()
         kind = self.request.GET.get("kind", "")
         if kind not in Kind.values:
@@ -143,6 +143,6 @@ class CustomerActivityView(CustomerMixin, TemplateView):
     template_name = "customers/customer_activity.html"
     tab = "activity"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         page = page_of(self.request, selectors.customer_activity(customer=self.get_customer()))
         return super().get_context_data(page=page, **kwargs)

@@ -37,6 +37,7 @@ def date_field(**kwargs) -> forms.DateField:
 
 def customer_field(organization, **kwargs) -> forms.ModelChoiceField:
     """A customer of this business only: any other id is "not one of the choices"."""
+    kwargs.setdefault("empty_label", "Choose a customer…")
     return forms.ModelChoiceField(
         queryset=Customer.objects.for_org(organization).order_by("name", "id"),
         error_messages={"invalid_choice": "Choose one of your customers."},
@@ -230,7 +231,9 @@ class ReassignForm(forms.Form):
 
 
 class ConvertForm(forms.Form):
-    to_kind = forms.ChoiceField(choices=[(Kind.INVOICE, "Invoice"), (Kind.SALES_ORDER, "Sales order")])
+    to_kind = forms.ChoiceField(
+        choices=[(Kind.INVOICE, "Invoice"), (Kind.SALES_ORDER, "Sales order")]
+    )
 
 
 class PaymentFilterForm(forms.Form):
@@ -251,6 +254,8 @@ class PaymentCustomerForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"] = customer_field(organization)
+        # static/js/app.js submits on change; the button does it without JS.
+        self.fields["customer"].widget.attrs["data-autosubmit"] = ""
 
 
 def _money_field(**kwargs) -> forms.DecimalField:
@@ -274,9 +279,7 @@ class PaymentForm(forms.Form):
     issue_receipt = forms.BooleanField(required=False, label="Issue a receipt")
 
     def __init__(self, *args, customer: Customer, invoices: list[Document], **kwargs):
-        kwargs.setdefault(
-            "initial", {"date": timezone.localdate(), "currency": customer.currency}
-        )
+        kwargs.setdefault("initial", {"date": timezone.localdate(), "currency": customer.currency})
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.invoices = invoices
@@ -301,7 +304,9 @@ class PaymentForm(forms.Form):
         # business's invoice is never looked up, just refused.
         known = {f"{ALLOCATION_PREFIX}{invoice.pk}" for invoice in self.invoices}
         if any(k.startswith(ALLOCATION_PREFIX) and k not in known for k in self.data):
-            raise ValidationError("Payments can only be allocated to this customer's open invoices.")
+            raise ValidationError(
+                "Payments can only be allocated to this customer's open invoices."
+            )
         currency = data.get("currency") or self.customer.currency
         total = Decimal("0")
         for invoice, field in self.allocation_rows:
@@ -328,4 +333,3 @@ class PaymentForm(forms.Form):
             for invoice, field in self.allocation_rows
             if self.cleaned_data.get(field.name)
         ]
-

@@ -53,9 +53,7 @@ def document_list(
     *, organization, kind: str, state: str = "", customer=None, number: str = ""
 ) -> QuerySet[Document]:
     """One kind's documents for the list page: one query per page, whatever the row count."""
-    documents = (
-        Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
-    )
+    documents = Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
     if state:
         documents = documents.filter(state=state)
     if customer is not None:

@@ -5,9 +5,7 @@ from . import views
 # Included at "finance/" (see docs/ARCHITECTURE.md for the names).
 urlpatterns = [
     path("documents/<slug:kind>/", views.DocumentListView.as_view(), name="document-list"),
-    path(
-        "documents/<slug:kind>/new/", views.DocumentCreateView.as_view(), name="document-create"
-    ),
+    path("documents/<slug:kind>/new/", views.DocumentCreateView.as_view(), name="document-create"),
     path("document/<int:pk>/", views.DocumentDetailView.as_view(), name="document-detail"),
     path("document/<int:pk>/edit/", views.DocumentEditView.as_view(), name="document-edit"),
     path(

@@ -162,7 +162,9 @@ class DocumentEditView(StaffViewMixin, DocumentFormMixin, View):
         document = self._document_or_redirect(pk)
         if isinstance(document, HttpResponse):
             return document
-        form = DocumentForm(request.POST, organization=self.org, kind=document.kind, document=document)
+        form = DocumentForm(
+            request.POST, organization=self.org, kind=document.kind, document=document
+        )
         formset = LineFormSet(request.POST, prefix=LINES_PREFIX)
         if form.is_valid() and formset.is_valid():
             data = form.cleaned_data
@@ -351,7 +353,9 @@ class PaymentDetailView(StaffViewMixin, View):
         """Issue the payment's receipt (the page's only form)."""
         payment = Payment.objects.for_org(self.org).get_or_404(pk=pk)
         try:
-            receipt = services.issue_receipt_for_payment(payment=payment, actor=Actor.staff(request))
+            receipt = services.issue_receipt_for_payment(
+                payment=payment, actor=Actor.staff(request)
+            )
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("payment-detail", pk=payment.pk)

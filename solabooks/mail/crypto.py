@@ -48,9 +48,9 @@ def decrypt_secret(stored: str, *, bound_to: str) -> str:
     nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
     for secret_key in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
         try:
-            return AESGCM(_derive_key(secret_key)).decrypt(
-                nonce, sealed, bound_to.encode()
-            ).decode()
+            return (
+                AESGCM(_derive_key(secret_key)).decrypt(nonce, sealed, bound_to.encode()).decode()
+            )
         except InvalidTag:
             continue
     raise SecretUnavailable("The link could not be decrypted (was SECRET_KEY changed?).")

@@ -49,9 +49,7 @@ class OutboxMessage(models.Model):
     secret_url_encrypted = models.TextField(blank=True, default="")
     # The Message-ID header, fixed at queue time so a retried send is recognisably the same.
     message_id = models.CharField(max_length=255, unique=True)
-    state = models.CharField(
-        max_length=16, choices=OutboxState.choices, default=OutboxState.QUEUED
-    )
+    state = models.CharField(max_length=16, choices=OutboxState.choices, default=OutboxState.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     # When a worker claimed it; a "sending" row claimed long ago belongs to a dead worker.

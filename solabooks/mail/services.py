@@ -220,7 +220,9 @@ def queue_email(
 def _enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None:
     from .tasks import deliver_outbox_message
 
-    task = deliver_outbox_message.using(run_after=run_after) if run_after else deliver_outbox_message
+    task = (
+        deliver_outbox_message.using(run_after=run_after) if run_after else deliver_outbox_message
+    )
     task.enqueue(message_id)
 
 
@@ -338,9 +340,7 @@ def _record_success(message: OutboxMessage) -> None:
 
 def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: str) -> Delivery:
     error = _describe_error(exc, secret_url)
-    logger.warning(
-        "Outbox message %s: attempt %s failed: %s", message.pk, message.attempts, error
-    )
+    logger.warning("Outbox message %s: attempt %s failed: %s", message.pk, message.attempts, error)
     if message.attempts >= MAX_ATTEMPTS or _is_permanent(exc):
         return _give_up(message, error)
     next_attempt_at = timezone.now() + retry_delay(message.attempts)

@@ -4,10 +4,11 @@ document_pdf() renders `pdf/document.html` (which includes documents/_document_b
 with for_pdf=True) and caches the bytes in default storage under
 `pdf-cache/<organization>/<document>-<fingerprint>.pdf`, so repeated downloads cost no
 rendering. Rendering never touches the network: the logo is embedded as a data: URI and
-LocalOnlyURLFetcher serves only data: URIs and local static files.
+the url_fetcher serves only data: URIs and local static files.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import mimetypes
@@ -23,8 +24,6 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils._os import safe_join
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
@@ -35,25 +34,38 @@ DEFAULT_BRAND_COLOUR = "#1f6feb"
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-class LocalOnlyURLFetcher(URLFetcher):
-    """Serves data: URIs and the project's static files; refuses everything else.
+@functools.cache
+def _local_only_fetcher_class() -> type:
+    # WeasyPrint is imported on first use: it takes about a second, and most processes
+    # (manage.py commands, task workers) never render a PDF.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    A static URL (settings.STATIC_URL prefix, on any host) is read from disk, never
-    requested: a PDF render must not reach the network, whatever the HTML contains.
-    """
+    class LocalOnlyURLFetcher(URLFetcher):
+        """Serves data: URIs and the project's static files; refuses everything else.
 
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        scheme = url.split(":", 1)[0].lower()
-        if scheme == "data":
-            return super().fetch(url, headers)  # decoded locally by urllib's DataHandler
-        if scheme in {"http", "https", "file"}:
-            path = _static_file(urlsplit(url).path)
-            if path is not None:
-                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(
-                    url, path.read_bytes(), headers={"Content-Type": content_type}
-                )
-        raise ValueError(f"PDF rendering does not fetch {scheme}: URLs.")
+        A static URL (settings.STATIC_URL prefix, on any host) is read from disk, never
+        requested: a PDF render must not reach the network, whatever the HTML contains.
+        """
+
+        def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)  # decoded locally by urllib's DataHandler
+            if scheme in {"http", "https", "file"}:
+                path = _static_file(urlsplit(url).path)
+                if path is not None:
+                    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(
+                        url, path.read_bytes(), headers={"Content-Type": content_type}
+                    )
+            raise ValueError(f"PDF rendering does not fetch {scheme}: URLs.")
+
+    return LocalOnlyURLFetcher
+
+
+def local_only_url_fetcher():
+    """A WeasyPrint url_fetcher that never touches the network (see above)."""
+    return _local_only_fetcher_class()(allow_redirects=False, timeout=1)
 
 
 def _static_file(url_path: str) -> Path | None:
@@ -105,12 +117,14 @@ def _pdf_context(document) -> dict:
 
 def render_document_pdf(*, document) -> bytes:
     """Render the PDF now, bypassing the cache."""
+    from weasyprint import HTML
+
     html = render_to_string("pdf/document.html", _pdf_context(document))
     return HTML(
         string=html,
-        # Lets {% static %} URLs resolve; LocalOnlyURLFetcher reads them from disk.
+        # Lets {% static %} URLs resolve; the fetcher reads them from disk.
         base_url=settings.BASE_URL + "/",
-        url_fetcher=LocalOnlyURLFetcher(allow_redirects=False, timeout=1),
+        url_fetcher=local_only_url_fetcher(),
         media_type="print",
     ).write_pdf()
 
@@ -139,7 +153,9 @@ def pdf_fingerprint(document) -> str:
 
 
 def pdf_cache_path(document) -> str:
-    return f"{CACHE_PREFIX}/{document.organization_id}/{document.pk}-{pdf_fingerprint(document)}.pdf"
+    return (
+        f"{CACHE_PREFIX}/{document.organization_id}/{document.pk}-{pdf_fingerprint(document)}.pdf"
+    )
 
 
 def _read_cached(path: str) -> bytes | None:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from solabooks.mail.services import queue_email
 
 from .models import SecureLink
-from .selectors import url_prefix_for
+from .selectors import URL_NAME, url_prefix_for
 
 DOCUMENT_SENT = "document_sent"
 FRESH_LINK = "fresh_link"
@@ -20,7 +20,7 @@ FRESH_LINK = "fresh_link"
 
 def link_url(*, document, raw_token: str) -> str:
     """The absolute URL of a document's link: /finance/i/<token>, quotes /finance/q/<token>."""
-    name = "link-quote" if url_prefix_for(document.kind) == "q" else "link-document"
+    name = URL_NAME[url_prefix_for(document.kind)]
     return settings.BASE_URL + reverse(name, kwargs={"token": raw_token})
 
 

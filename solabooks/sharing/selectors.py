@@ -15,6 +15,7 @@ from .models import LinkPurpose, SecureLink
 # link), everything else on /i/.
 QUOTE_PREFIX = "q"
 DOCUMENT_PREFIX = "i"
+URL_NAME = {DOCUMENT_PREFIX: "link-document", QUOTE_PREFIX: "link-quote"}
 
 
 def hash_token(raw_token: str) -> str:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import zoneinfo
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document, Kind, State
 from solabooks.documents.services import lock_document, mark_document_sent
+from solabooks.mail.models import OutboxMessage
 
 from . import emails
 from .models import LinkPurpose, SecureLink
@@ -52,10 +54,10 @@ class SendResult:
     sent_to: str
     subject: str
     expiry_overridden: bool
-    outbox_message: object
+    outbox_message: OutboxMessage
 
 
-def _asks_for_other_lifetime(requested, *, created_at, expires_at) -> bool:
+def _asks_for_other_lifetime(requested, *, expires_at: datetime.datetime) -> bool:
     """Whether a requested expiry differs from the fixed lifetime (which wins regardless)."""
     if requested is None:
         return False
@@ -101,9 +103,7 @@ def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> Is
     # Every value is ours, none typed by a user; the database holds the invariants (unique
     # token_hash, expires_at > created_at), so no full_clean() round trips here.
     link.save()
-    overridden = _asks_for_other_lifetime(
-        requested_expiry, created_at=created_at, expires_at=expires_at
-    )
+    overridden = _asks_for_other_lifetime(requested_expiry, expires_at=expires_at)
     return IssuedLink(link=link, raw_token=raw_token, expiry_overridden=overridden)
 
 
@@ -153,7 +153,7 @@ def send_document(
             "subject": subject,
             "expires_at": link.expires_at.isoformat(),
             "expiry_overridden": issued.expiry_overridden,
-            "outbox_id": getattr(outbox_message, "pk", None),
+            "outbox_id": outbox_message.pk,
         },
     )
     return SendResult(
@@ -232,20 +232,17 @@ def request_link_access(*, link: SecureLink, actor: Actor) -> SecureLink | None:
     return fresh
 
 
-def _revoke(links, *, reason: str) -> dict[int | None, int]:
+def _revoke(links, *, reason: str) -> Counter:
     """Revoke the given unrevoked links; returns how many per document id."""
-    now = timezone.now()
-    per_document: dict[int | None, int] = {}
-    for document_id in links.values_list("document_id", flat=True):
-        per_document[document_id] = per_document.get(document_id, 0) + 1
-    links.update(revoked_at=now, revoked_reason=reason)
+    per_document = Counter(links.values_list("document_id", flat=True))
+    links.update(revoked_at=timezone.now(), revoked_reason=reason)
     return per_document
 
 
 def invalidate_document_links(*, document, actor: Actor, reason: str) -> int:
     """Revoke every outstanding link to a document. Runs in the caller's transaction."""
     links = SecureLink.objects.filter(document=document, revoked_at__isnull=True)
-    count = sum(_revoke(links, reason=reason).values())
+    count = _revoke(links, reason=reason).total()
     if count:
         record_activity(
             organization=document.organization,
@@ -262,7 +259,7 @@ def revoke_customer_links(*, customer, actor: Actor) -> int:
     """Revoke all of a customer's links, expired ones too (they could still be renewed)."""
     links = unrevoked_customer_links(customer=customer).select_for_update()
     per_document = _revoke(links, reason="revoked")
-    documents = Document.objects.for_customer(customer).in_bulk(
+    documents = Document.objects.for_org(customer.organization).in_bulk(
         [pk for pk in per_document if pk is not None]
     )
     for document_id, count in per_document.items():
@@ -277,7 +274,7 @@ def revoke_customer_links(*, customer, actor: Actor) -> int:
             actor=actor,
             details={"count": count, "reason": "revoked"},
         )
-    total = sum(per_document.values())
+    total = per_document.total()
     if total:
         record_activity(
             organization=customer.organization,

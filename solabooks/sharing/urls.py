@@ -1,6 +1,7 @@
 from django.urls import URLPattern, path
 
 from . import views
+from .selectors import QUOTE_PREFIX, URL_NAME
 from .services import ACCEPT, DECLINE
 
 
@@ -32,18 +33,17 @@ urlpatterns = [
         views.CustomerLinksRevokeView.as_view(),
         name="customer-links-revoke",
     ),
-    *_link_urls("i", "link-document"),
-    *_link_urls("q", "link-quote"),
+    *[pattern for prefix, name in URL_NAME.items() for pattern in _link_urls(prefix, name)],
     path(
-        "q/<str:token>/accept",
+        f"{QUOTE_PREFIX}/<str:token>/accept",
         views.link_decide,
-        {"prefix": "q", "decision": ACCEPT},
+        {"prefix": QUOTE_PREFIX, "decision": ACCEPT},
         name="link-quote-accept",
     ),
     path(
-        "q/<str:token>/decline",
+        f"{QUOTE_PREFIX}/<str:token>/decline",
         views.link_decide,
-        {"prefix": "q", "decision": DECLINE},
+        {"prefix": QUOTE_PREFIX, "decision": DECLINE},
         name="link-quote-decline",
     ),
 ]

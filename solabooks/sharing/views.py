@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import get_resolver, reverse
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
 from solabooks.activity.models import ActorType, Verb
@@ -29,7 +30,7 @@ from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import services
 from .forms import QuoteDecisionForm, SendDocumentForm
-from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
+from .selectors import QUOTE_PREFIX, URL_NAME, LinkAccess, LinkState, find_document_link
 from .services import ACCEPT, DECLINE, LINK_LIFETIME
 
 LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
@@ -63,12 +64,15 @@ NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Headers for a page whose URL holds a secret token: never cached, never sent on as a
     Referer, never indexed, never framed. The 404 for an unknown token is rendered here,
-    so it carries them too."""
+    and CSRF is checked here (csrf_protect) instead of by the middleware, so that a 404 and
+    a refused POST carry the headers too. CSRF is as enforced as anywhere else."""
+    protected = csrf_protect(view)
 
+    @csrf_exempt  # only from the middleware's check: `protected` runs the same check inside
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            response = view(request, *args, **kwargs)
+            response = protected(request, *args, **kwargs)
         except Http404 as exception:
             response = get_resolver().resolve_error_handler(404)(request, exception)
         for header, value in TOKEN_HEADERS.items():
@@ -150,7 +154,7 @@ def _link_actor(request: HttpRequest, access: LinkAccess) -> Actor:
 
 
 def _urls(token: str, prefix: str) -> dict[str, str]:
-    base = "link-quote" if prefix == QUOTE_PREFIX else "link-document"
+    base = URL_NAME[prefix]
     names = {
         "page": base,
         "pdf": f"{base}-pdf",

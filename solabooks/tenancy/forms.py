@@ -7,7 +7,13 @@ from solabooks.core.errors import DomainError
 from solabooks.core.money import CURRENCY_CHOICES
 
 from .models import Role, User, hex_colour, number_prefix
-from .services import ADDRESS_MAX, LOGO_MAX_SIDE, MAX_PAYMENT_TERMS_DAYS, time_zone_names, validate_logo
+from .services import (
+    ADDRESS_MAX,
+    LOGO_MAX_SIDE,
+    MAX_PAYMENT_TERMS_DAYS,
+    time_zone_names,
+    validate_logo,
+)
 
 
 class StaffLoginForm(forms.Form):

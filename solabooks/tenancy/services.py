@@ -2,7 +2,6 @@
 each. Owner-only: the views that call these check `manage_*` permissions first."""
 
 import io
-import logging
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,16 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
-from solabooks.activity.services import Actor
+from solabooks.activity.models import Verb
+from solabooks.activity.services import Actor, record_activity
 from solabooks.api.authentication import KEY_PREFIX, hash_api_key
 from solabooks.core.errors import DomainError
 from solabooks.core.money import CURRENCY_MINOR_UNITS
 
 from .models import ApiKey, Membership, Organization, Role, User, hex_colour, number_prefix
-
-# Activity has no verbs for business-level events yet (it is the activity app's enum), so
-# settings, member and API-key changes are written to this logger as an audit trail.
-audit = logging.getLogger("solabooks.audit")
 
 # Fields shown on documents, links and PDFs: changing one bumps branding_version so cached
 # PDFs are rendered again.
@@ -219,8 +215,8 @@ def update_organization(
         # Delete the replaced file only once the new one is committed.
         storage = org.logo.storage
         transaction.on_commit(lambda: storage.delete(old_logo))
-    audit.info(
-        "organization %s settings changed by %s: %s", org.pk, actor.label, ", ".join(changed)
+    record_activity(
+        organization=org, verb=Verb.SETTINGS_CHANGED, actor=actor, details={"fields": changed}
     )
     return org
 
@@ -293,13 +289,11 @@ def add_member(
         user = User.objects.create_user(email, password=password or None)
         created = True
     membership = Membership.objects.create(organization=org, user=user, role=role)
-    audit.info(
-        "organization %s: %s added %s as %s%s",
-        org.pk,
-        actor.label,
-        email,
-        role,
-        " (new account)" if created else "",
+    record_activity(
+        organization=org,
+        verb=Verb.MEMBER_ADDED,
+        actor=actor,
+        details={"email": email, "role": role, "new_account": created},
     )
     return MemberAdded(
         membership=membership, created_user=created, needs_password=created and not password
@@ -322,13 +316,11 @@ def change_member_role(*, membership: Membership, actor: Actor, role: str) -> Me
     old_role = current.role
     current.role = role
     current.save(update_fields=["role"])
-    audit.info(
-        "organization %s: %s changed %s from %s to %s",
-        current.organization_id,
-        actor.label,
-        current.user.email,
-        old_role,
-        role,
+    record_activity(
+        organization=current.organization,
+        verb=Verb.MEMBER_ROLE_CHANGED,
+        actor=actor,
+        details={"email": current.user.email, "from": old_role, "to": role},
     )
     return current
 
@@ -345,8 +337,11 @@ def remove_member(*, membership: Membership, actor: Actor) -> None:
             "Make someone else an owner first."
         )
     current.delete()
-    audit.info(
-        "organization %s: %s removed %s", current.organization_id, actor.label, current.user.email
+    record_activity(
+        organization=current.organization,
+        verb=Verb.MEMBER_REMOVED,
+        actor=actor,
+        details={"email": current.user.email, "role": current.role},
     )
 
 
@@ -376,8 +371,11 @@ def create_api_key(*, organization: Organization, actor: Actor, name: str) -> Ne
         key_hash=hash_api_key(raw_key),
         created_by=actor.user if getattr(actor.user, "pk", None) else None,
     )
-    audit.info(
-        "organization %s: %s created API key %s%s", organization.pk, actor.label, KEY_PREFIX, prefix
+    record_activity(
+        organization=organization,
+        verb=Verb.API_KEY_CREATED,
+        actor=actor,
+        details={"name": name, "prefix": f"{KEY_PREFIX}{prefix}"},
     )
     return NewApiKey(api_key=api_key, raw_key=raw_key)
 
@@ -387,11 +385,10 @@ def revoke_api_key(*, api_key: ApiKey, actor: Actor) -> ApiKey:
     """Revoke a key; revoking it again changes nothing."""
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     api_key.refresh_from_db(fields=["revoked_at"])
-    audit.info(
-        "organization %s: %s revoked API key %s%s",
-        api_key.organization_id,
-        actor.label,
-        KEY_PREFIX,
-        api_key.prefix,
+    record_activity(
+        organization=api_key.organization,
+        verb=Verb.API_KEY_REVOKED,
+        actor=actor,
+        details={"name": api_key.name, "prefix": f"{KEY_PREFIX}{api_key.prefix}"},
     )
     return api_key

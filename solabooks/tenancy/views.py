@@ -86,7 +86,7 @@ def no_organization(request: HttpRequest) -> HttpResponse:
 class DashboardView(StaffViewMixin, TemplateView):
     template_name = "tenancy/dashboard.html"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
             receivables=receivables_by_currency(organization=self.org),
             recent_activity=Activity.objects.for_org(self.org).select_related(
@@ -104,7 +104,7 @@ class OrganizationSettingsView(StaffViewMixin, TemplateView):
     required_action = "manage_settings"
     settings_tab = "settings"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         if "form" not in kwargs:
             org = self.org
             kwargs["form"] = OrganizationSettingsForm(
@@ -154,7 +154,7 @@ class MemberListView(StaffViewMixin, TemplateView):
     template_name = "tenancy/members.html"
     required_action = "manage_members"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         kwargs.setdefault("form", MemberAddForm())
         members = self.org.memberships.select_related("user").order_by("user__email", "id")
         return super().get_context_data(
@@ -202,9 +202,7 @@ class MemberActionView(StaffViewMixin, View):
 
     def after(self, request: HttpRequest) -> HttpResponse:
         # An owner who demoted or removed themselves can no longer see the members page.
-        still_owner = self.org.memberships.filter(
-            pk=self.membership.pk, role=Role.OWNER
-        ).exists()
+        still_owner = self.org.memberships.filter(pk=self.membership.pk, role=Role.OWNER).exists()
         return redirect("member-list" if still_owner else "dashboard")
 
 
@@ -246,7 +244,7 @@ class ApiKeyListView(StaffViewMixin, TemplateView):
     template_name = "tenancy/api_keys.html"
     required_action = "manage_api_keys"
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs) -> dict:
         kwargs.setdefault("form", ApiKeyForm())
         return super().get_context_data(
             settings_tab="api-keys",
@@ -261,7 +259,9 @@ class ApiKeyListView(StaffViewMixin, TemplateView):
         if form.is_valid():
             try:
                 new_key = services.create_api_key(
-                    organization=self.org, actor=Actor.staff(request), name=form.cleaned_data["name"]
+                    organization=self.org,
+                    actor=Actor.staff(request),
+                    name=form.cleaned_data["name"],
                 )
             except DomainError as error:
                 form.add_error(None, error.message)

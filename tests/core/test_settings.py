@@ -18,8 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 PRINT_SETTINGS = """
 import json
 from django.conf import settings
-import django
-django.setup()
 print(json.dumps({
     "db": settings.DATABASES["default"],
     "proxies": [str(net) for net in settings.TRUSTED_PROXIES],
@@ -66,8 +64,6 @@ def test_without_database_url_sqlite_lives_in_the_var_dir(tmp_path):
 def test_sqlite_file_database_runs_in_wal_mode(tmp_path):
     database = tmp_path / "wal-check.sqlite3"
     code = (
-        "import django\n"
-        "django.setup()\n"
         "from django.db import connection\n"
         "with connection.cursor() as cursor:\n"
         "    cursor.execute('PRAGMA journal_mode')\n"
@@ -80,7 +76,7 @@ def test_sqlite_file_database_runs_in_wal_mode(tmp_path):
 
 
 def test_secret_key_is_required_outside_demo_and_test_runs():
-    result = run_settings("import django; django.setup()")
+    result = run_settings("import solabooks.settings")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
@@ -168,3 +164,12 @@ def test_the_log_filter_redacts_formatted_messages():
     assert RedactTokensFilter().filter(record) is True
     assert TOKEN not in record.getMessage()
     assert "[redacted]" in record.getMessage()
+
+
+def test_health_answers_ok_without_the_database(client, django_assert_num_queries):
+    """The load balancer check and the benchmark baseline: no query, no session."""
+    with django_assert_num_queries(0):
+        response = client.get("/finance/health/")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "Set-Cookie" not in response.headers

@@ -281,9 +281,7 @@ def test_documents_tab_lists_every_kind_with_balances(owner_client, customer, ot
 
 def test_documents_tab_balance_per_currency(owner_client, customer):
     make_documents(customer, 6)
-    balances = owner_client.get(reverse("customer-detail", args=[customer.pk])).context[
-        "balances"
-    ]
+    balances = owner_client.get(reverse("customer-detail", args=[customer.pk])).context["balances"]
     assert {row["currency"]: row["count"] for row in balances} == {"EUR": 1, "USD": 1}
 
 

@@ -66,4 +66,3 @@ def bulk_lines(document, count: int) -> None:
 def next_number(organization, kind: str = "invoice") -> int:
     sequence = NumberSequence.objects.filter(organization=organization, kind=kind).first()
     return sequence.next_value if sequence else 1
-

@@ -59,7 +59,10 @@ def test_activity_of_other_documents_is_not_shown(owner_client, customer):
     document = make_document(customer=customer)
     other = make_document(customer=customer)
     record_activity(
-        organization=customer.organization, document=other, verb=Verb.VIEWED, actor=Actor.system("x")
+        organization=customer.organization,
+        document=other,
+        verb=Verb.VIEWED,
+        actor=Actor.system("x"),
     )
     shown = list(owner_client.get(detail_url(document)).context["activity"])
     assert {a.document_id for a in shown} == {document.pk}
@@ -83,7 +86,10 @@ def test_detail_query_count_does_not_grow_with_lines_or_activity(owner_client, c
     bulk_lines(document, 495)
     for _ in range(100):
         record_activity(
-            organization=customer.organization, document=document, verb=Verb.VIEWED, actor=Actor.system()
+            organization=customer.organization,
+            document=document,
+            verb=Verb.VIEWED,
+            actor=Actor.system(),
         )
     with CaptureQueriesContext(connection) as many:
         response = owner_client.get(detail_url(document))
@@ -121,7 +127,9 @@ def test_mark_sent_then_void(owner_client, customer):
         ("invoice", "draft", "x" * 10_000, "is not something"),
     ],
 )
-def test_invalid_transitions_give_a_clear_message(owner_client, customer, kind, state, action, message):
+def test_invalid_transitions_give_a_clear_message(
+    owner_client, customer, kind, state, action, message
+):
     document = make_document(customer=customer, kind=kind, state=state)
     response = transition(owner_client, document, action)
     assert response.status_code == 200
@@ -204,7 +212,9 @@ def test_reassign_to_a_customer_not_allowed_is_refused(
     assert not Activity.objects.filter(verb=Verb.REASSIGNED).exists()
 
 
-def test_reassigning_a_paid_document_is_refused_with_a_message(owner_client, customer, other_customer):
+def test_reassigning_a_paid_document_is_refused_with_a_message(
+    owner_client, customer, other_customer
+):
     document = make_document(customer=customer, state="sent")
     Document.objects.filter(pk=document.pk).update(amount_paid=Decimal("1"))
     response = reassign(owner_client, document, other_customer.pk)

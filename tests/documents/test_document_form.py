@@ -42,7 +42,10 @@ def test_create_an_invoice(owner_client, org, customer, owner):
         customer=customer,
         due_date="2025-03-31",
         notes="Thanks!",
-        lines=[LINE, {"description": "Travel", "quantity": "1", "unit_price": "20", "tax_rate": "0"}],
+        lines=[
+            LINE,
+            {"description": "Travel", "quantity": "1", "unit_price": "20", "tax_rate": "0"},
+        ],
     )
     data["lines-TOTAL_FORMS"] = "2"
     response = owner_client.post(create_url(), data)
@@ -62,18 +65,22 @@ def test_create_an_invoice(owner_client, org, customer, owner):
 
 def test_blank_added_rows_are_skipped(owner_client, org, customer):
     blank = {"description": "", "quantity": "", "unit_price": "", "tax_rate": "0"}
-    response = owner_client.post(create_url(), document_post(customer=customer, lines=[LINE, blank]))
+    response = owner_client.post(
+        create_url(), document_post(customer=customer, lines=[LINE, blank])
+    )
     assert response.status_code == 302
     assert Document.objects.for_org(org).get().lines.count() == 1
 
 
 def test_removed_rows_are_skipped(owner_client, org, customer):
     removed = {**LINE, "description": "Gone", "DELETE": "on"}
-    response = owner_client.post(create_url(), document_post(customer=customer, lines=[LINE, removed]))
+    response = owner_client.post(
+        create_url(), document_post(customer=customer, lines=[LINE, removed])
+    )
     assert response.status_code == 302
-    assert list(Document.objects.for_org(org).get().lines.values_list("description", flat=True)) == [
-        "Consulting"
-    ]
+    assert list(
+        Document.objects.for_org(org).get().lines.values_list("description", flat=True)
+    ) == ["Consulting"]
 
 
 def test_an_empty_due_date_follows_the_payment_terms(owner_client, org, customer):
@@ -83,9 +90,15 @@ def test_an_empty_due_date_follows_the_payment_terms(owner_client, org, customer
 
 
 def test_create_a_quote_with_valid_until(owner_client, org, customer):
-    owner_client.post(create_url("quote"), document_post(customer=customer, valid_until="2025-04-01"))
+    owner_client.post(
+        create_url("quote"), document_post(customer=customer, valid_until="2025-04-01")
+    )
     quote = Document.objects.for_org(org).get()
-    assert (quote.kind, quote.number, quote.valid_until) == ("quote", "QUO-0001", datetime.date(2025, 4, 1))
+    assert (quote.kind, quote.number, quote.valid_until) == (
+        "quote",
+        "QUO-0001",
+        datetime.date(2025, 4, 1),
+    )
     assert quote.due_date is None
 
 
@@ -98,7 +111,9 @@ def test_create_a_sales_order(owner_client, org, customer):
 def test_currency_defaults_to_the_customer_and_can_be_chosen(owner_client, org, customer):
     owner_client.post(create_url(), document_post(customer=customer))
     owner_client.post(create_url(), document_post(customer=customer, currency="EUR"))
-    assert list(Document.objects.for_org(org).order_by("sequence").values_list("currency", flat=True)) == [
+    assert list(
+        Document.objects.for_org(org).order_by("sequence").values_list("currency", flat=True)
+    ) == [
         "USD",
         "EUR",
     ]
@@ -176,7 +191,9 @@ BAD_FIELDS = {
 
 
 @pytest.mark.parametrize("fields,field,message", BAD_FIELDS.values(), ids=BAD_FIELDS.keys())
-def test_bad_fields_are_shown_next_to_the_field(owner_client, org, customer, fields, field, message):
+def test_bad_fields_are_shown_next_to_the_field(
+    owner_client, org, customer, fields, field, message
+):
     response = owner_client.post(create_url(), document_post(customer=customer, **fields))
     assert response.status_code == 200
     assert any(message in error for error in response.context["form"].errors[field])
@@ -257,7 +274,9 @@ def test_numbers_stay_gapless_after_refused_attempts(owner_client, org, customer
     big = line(quantity="9999999", unit_price="99999999", tax_rate="0")
     owner_client.post(create_url(), document_post(customer=customer, lines=[big] * 2))
     owner_client.post(create_url(), document_post(customer=customer))
-    numbers = list(Document.objects.for_org(org).order_by("sequence").values_list("number", flat=True))
+    numbers = list(
+        Document.objects.for_org(org).order_by("sequence").values_list("number", flat=True)
+    )
     assert numbers == ["INV-0001", "INV-0002"]
 
 
@@ -326,7 +345,8 @@ def test_an_edit_below_what_was_paid_is_a_form_error(owner_client, customer):
 
 
 @pytest.mark.parametrize(
-    "kind,state", [("invoice", "paid"), ("invoice", "void"), ("quote", "accepted"), ("receipt", None)]
+    "kind,state",
+    [("invoice", "paid"), ("invoice", "void"), ("quote", "accepted"), ("receipt", None)],
 )
 def test_documents_that_are_not_editable_cannot_be_edited(owner_client, customer, kind, state):
     document = make_document(customer=customer, kind=kind, state=state)

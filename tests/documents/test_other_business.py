@@ -36,7 +36,9 @@ def theirs(other_org, foreign_customer):
 def snapshot() -> list:
     """Everything a write could have touched."""
     return [
-        list(Document.objects.values_list("pk", "state", "customer_id", "content_version", "total")),
+        list(
+            Document.objects.values_list("pk", "state", "customer_id", "content_version", "total")
+        ),
         list(Payment.objects.values_list("pk", "amount")),
         Activity.objects.count(),
     ]
@@ -54,7 +56,9 @@ REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("method,name,target,data", REQUESTS, ids=[f"{m} {n}" for m, n, *_ in REQUESTS])
+@pytest.mark.parametrize(
+    "method,name,target,data", REQUESTS, ids=[f"{m} {n}" for m, n, *_ in REQUESTS]
+)
 @pytest.mark.parametrize("who", ["owner_client", "manager_client", "accountant_client"])
 def test_other_business_ids_are_404(request, theirs, customer, method, name, target, data, who):
     client = request.getfixturevalue(who)
@@ -67,8 +71,12 @@ def test_other_business_ids_are_404(request, theirs, customer, method, name, tar
 
 def test_their_own_staff_do_reach_them(other_client, theirs):
     """The same URLs work for the business that owns the rows (so the 404s above mean scope)."""
-    assert other_client.get(reverse("document-detail", args=[theirs["invoice"].pk])).status_code == 200
-    assert other_client.get(reverse("payment-detail", args=[theirs["payment"].pk])).status_code == 200
+    assert (
+        other_client.get(reverse("document-detail", args=[theirs["invoice"].pk])).status_code == 200
+    )
+    assert (
+        other_client.get(reverse("payment-detail", args=[theirs["payment"].pk])).status_code == 200
+    )
 
 
 def test_reassigning_to_another_business_customer_is_refused(other_client, theirs, customer):

@@ -17,7 +17,6 @@ from solabooks.documents.services import record_payment
 from tests.factories import CustomerFactory, make_document
 
 pytestmark = pytest.mark.django_db
-CREATE = reverse("payment-create")
 
 
 def payment_post(customer, **fields) -> dict:
@@ -40,7 +39,7 @@ def assert_no_payment(org) -> None:
 
 
 def test_choose_a_customer_first(owner_client, customer, foreign_customer):
-    response = owner_client.get(CREATE)
+    response = owner_client.get(reverse("payment-create"))
     html = response.content.decode()
     assert response.context["form"] is None
     assert "Jane&#x27;s Bakery" in html and "Elsewhere Co" not in html
@@ -54,7 +53,7 @@ def test_preselected_customer_lists_their_open_invoices_with_balances(
     make_document(customer=customer, state="paid")
     make_document(customer=other_customer, state="sent")
     make_document(customer=customer, kind="quote", state="sent")
-    response = owner_client.get(CREATE, {"customer": customer.pk})
+    response = owner_client.get(reverse("payment-create"), {"customer": customer.pk})
     form = response.context["form"]
     assert [invoice for invoice, _ in form.allocation_rows] == [sent]
     html = response.content.decode()
@@ -68,7 +67,7 @@ def test_preselecting_a_customer_not_ours_shows_no_payment_form(
 ):
     make_document(customer=foreign_customer, state="sent")
     posted = foreign_customer.pk if value == "foreign" else value
-    response = owner_client.get(CREATE, {"customer": posted})
+    response = owner_client.get(reverse("payment-create"), {"customer": posted})
     assert response.status_code == 200
     assert response.context["form"] is None
     assert "Elsewhere Co" not in response.content.decode()
@@ -80,7 +79,7 @@ def test_record_a_payment_allocated_to_two_invoices_with_a_receipt(
     first = make_document(customer=customer, state="sent")
     second = make_document(customer=customer, state="sent")
     response = owner_client.post(
-        CREATE,
+        reverse("payment-create"),
         payment_post(
             customer,
             amount="500",
@@ -101,11 +100,13 @@ def test_record_a_payment_allocated_to_two_invoices_with_a_receipt(
     receipt = Document.objects.for_org(org).get(kind="receipt")
     assert receipt.payment == payment and receipt.number == "RCT-0001"
     assert receipt.total == Decimal("500.00")  # 430 allocated + 70 on account
-    assert Activity.objects.filter(document=first, verb=Verb.PAYMENT_RECORDED, actor_user=owner).exists()
+    assert Activity.objects.filter(
+        document=first, verb=Verb.PAYMENT_RECORDED, actor_user=owner
+    ).exists()
 
 
 def test_a_payment_on_account_without_allocations(owner_client, org, customer):
-    response = owner_client.post(CREATE, payment_post(customer, amount="50"))
+    response = owner_client.post(reverse("payment-create"), payment_post(customer, amount="50"))
     assert response.status_code == 302
     assert Payment.objects.for_org(org).get().allocations.count() == 0
 
@@ -114,7 +115,8 @@ def test_empty_and_zero_allocations_are_ignored(owner_client, org, customer):
     invoice = make_document(customer=customer, state="sent")
     other = make_document(customer=customer, state="sent")
     owner_client.post(
-        CREATE, payment_post(customer, **{f"allocation_{invoice.pk}": "", f"allocation_{other.pk}": "0"})
+        reverse("payment-create"),
+        payment_post(customer, **{f"allocation_{invoice.pk}": "", f"allocation_{other.pk}": "0"}),
     )
     assert Payment.objects.for_org(org).get().allocations.count() == 0
 
@@ -132,14 +134,14 @@ def test_empty_and_zero_allocations_are_ignored(owner_client, org, customer):
     ],
 )
 def test_bad_amounts(owner_client, org, customer, amount, message):
-    response = owner_client.post(CREATE, payment_post(customer, amount=amount))
+    response = owner_client.post(reverse("payment-create"), payment_post(customer, amount=amount))
     assert response.status_code == 200
     assert any(message in e for e in response.context["form"].errors["amount"])
     assert_no_payment(org)
 
 
 def test_an_amount_that_rounds_to_nothing_is_refused(owner_client, org, customer):
-    response = owner_client.post(CREATE, payment_post(customer, amount="0.001"))
+    response = owner_client.post(reverse("payment-create"), payment_post(customer, amount="0.001"))
     assert response.status_code == 200
     assert "greater than zero" in " ".join(response.context["form"].non_field_errors())
     assert_no_payment(org)
@@ -156,7 +158,7 @@ def test_an_amount_that_rounds_to_nothing_is_refused(owner_client, org, customer
     ],
 )
 def test_bad_fields(owner_client, org, customer, fields, field):
-    response = owner_client.post(CREATE, payment_post(customer, **fields))
+    response = owner_client.post(reverse("payment-create"), payment_post(customer, **fields))
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert_no_payment(org)
@@ -165,7 +167,8 @@ def test_bad_fields(owner_client, org, customer, fields, field):
 def test_over_allocating_an_invoice_is_refused_next_to_it(owner_client, org, customer):
     invoice = make_document(customer=customer, state="sent")
     response = owner_client.post(
-        CREATE, payment_post(customer, amount="1000", **{f"allocation_{invoice.pk}": "330.01"})
+        reverse("payment-create"),
+        payment_post(customer, amount="1000", **{f"allocation_{invoice.pk}": "330.01"}),
     )
     assert response.status_code == 200
     errors = response.context["form"].errors[f"allocation_{invoice.pk}"]
@@ -176,16 +179,21 @@ def test_over_allocating_an_invoice_is_refused_next_to_it(owner_client, org, cus
 def test_allocating_more_than_the_payment_is_refused(owner_client, org, customer):
     invoice = make_document(customer=customer, state="sent")
     response = owner_client.post(
-        CREATE, payment_post(customer, amount="100", **{f"allocation_{invoice.pk}": "200"})
+        reverse("payment-create"),
+        payment_post(customer, amount="100", **{f"allocation_{invoice.pk}": "200"}),
     )
-    assert "add up to more than the payment" in " ".join(response.context["form"].non_field_errors())
+    assert "add up to more than the payment" in " ".join(
+        response.context["form"].non_field_errors()
+    )
     assert_no_payment(org)
 
 
 @pytest.mark.parametrize("value", ["-10", "abc", "1e30"])
 def test_bad_allocation_amounts(owner_client, org, customer, value):
     invoice = make_document(customer=customer, state="sent")
-    response = owner_client.post(CREATE, payment_post(customer, **{f"allocation_{invoice.pk}": value}))
+    response = owner_client.post(
+        reverse("payment-create"), payment_post(customer, **{f"allocation_{invoice.pk}": value})
+    )
     assert response.status_code == 200
     assert f"allocation_{invoice.pk}" in response.context["form"].errors
     assert_no_payment(org)
@@ -195,7 +203,9 @@ def test_allocating_to_another_customer_invoice_is_refused(
     owner_client, org, customer, other_customer
 ):
     theirs = make_document(customer=other_customer, state="sent")
-    response = owner_client.post(CREATE, payment_post(customer, **{f"allocation_{theirs.pk}": "10"}))
+    response = owner_client.post(
+        reverse("payment-create"), payment_post(customer, **{f"allocation_{theirs.pk}": "10"})
+    )
     assert response.status_code == 200
     assert "only be allocated to this customer's open invoices" in " ".join(
         response.context["form"].non_field_errors()
@@ -207,7 +217,9 @@ def test_allocating_to_another_business_invoice_is_refused(
     owner_client, org, customer, foreign_customer
 ):
     theirs = make_document(customer=foreign_customer, state="sent")
-    response = owner_client.post(CREATE, payment_post(customer, **{f"allocation_{theirs.pk}": "10"}))
+    response = owner_client.post(
+        reverse("payment-create"), payment_post(customer, **{f"allocation_{theirs.pk}": "10"})
+    )
     assert response.status_code == 200
     assert "only be allocated to this customer's open invoices" in " ".join(
         response.context["form"].non_field_errors()
@@ -217,10 +229,8 @@ def test_allocating_to_another_business_invoice_is_refused(
     assert theirs.amount_paid == 0
 
 
-def test_a_payment_for_another_business_customer_is_refused(
-    owner_client, org, foreign_customer
-):
-    response = owner_client.post(CREATE, payment_post(foreign_customer))
+def test_a_payment_for_another_business_customer_is_refused(owner_client, org, foreign_customer):
+    response = owner_client.post(reverse("payment-create"), payment_post(foreign_customer))
     assert response.status_code == 200
     assert response.context["chooser"].errors["customer"] == ["Choose one of your customers."]
     assert not Payment.objects.exists()
@@ -229,7 +239,8 @@ def test_a_payment_for_another_business_customer_is_refused(
 def test_a_payment_in_another_currency_than_the_invoice_is_refused(owner_client, org, customer):
     invoice = make_document(customer=customer, state="sent")
     response = owner_client.post(
-        CREATE, payment_post(customer, currency="EUR", **{f"allocation_{invoice.pk}": "10"})
+        reverse("payment-create"),
+        payment_post(customer, currency="EUR", **{f"allocation_{invoice.pk}": "10"}),
     )
     assert response.status_code == 200
     assert "INV-0001 is in USD, not EUR." in " ".join(response.context["form"].non_field_errors())
@@ -251,7 +262,9 @@ def test_an_invoice_paid_meanwhile_is_refused_by_the_service(
         return rows
 
     monkeypatch.setattr(selectors, "payable_invoices", read_then_paid_elsewhere)
-    response = owner_client.post(CREATE, payment_post(customer, **{f"allocation_{invoice.pk}": "330"}))
+    response = owner_client.post(
+        reverse("payment-create"), payment_post(customer, **{f"allocation_{invoice.pk}": "330"})
+    )
     assert response.status_code == 200
     assert "more than the 30.00 still due" in " ".join(response.context["form"].non_field_errors())
     assert not Payment.objects.exists()
@@ -259,7 +272,7 @@ def test_an_invoice_paid_meanwhile_is_refused_by_the_service(
 
 @pytest.mark.parametrize("who", ["owner_client", "manager_client", "accountant_client"])
 def test_every_role_records_payments(request, who, org, customer):
-    response = request.getfixturevalue(who).post(CREATE, payment_post(customer))
+    response = request.getfixturevalue(who).post(reverse("payment-create"), payment_post(customer))
     assert response.status_code == 302
     assert Payment.objects.for_org(org).count() == 1
 
@@ -299,7 +312,9 @@ def test_list_filters_by_customer(owner_client, customer, other_customer, foreig
     _payment(foreign_customer, amount="333")
     html = owner_client.get(reverse("payment-list")).content.decode()
     assert "111.00" in html and "222.00" in html and "333.00" not in html
-    html = owner_client.get(reverse("payment-list"), {"customer": other_customer.pk}).content.decode()
+    html = owner_client.get(
+        reverse("payment-list"), {"customer": other_customer.pk}
+    ).content.decode()
     assert "222.00" in html and "111.00" not in html
     response = owner_client.get(reverse("payment-list"), {"customer": foreign_customer.pk})
     html = response.content.decode()

@@ -43,9 +43,7 @@ class DownBackend(BaseEmailBackend):
 
 class RefusingBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:
-        raise smtplib.SMTPRecipientsRefused(
-            {email_messages[0].to[0]: (550, b"5.1.1 No such user")}
-        )
+        raise smtplib.SMTPRecipientsRefused({email_messages[0].to[0]: (550, b"5.1.1 No such user")})
 
 
 class SilentBackend(BaseEmailBackend):

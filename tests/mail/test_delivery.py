@@ -33,7 +33,9 @@ def document(customer):
 
 
 def verbs(document) -> list[str]:
-    return list(Activity.objects.filter(document=document).order_by("id").values_list("verb", flat=True))
+    return list(
+        Activity.objects.filter(document=document).order_by("id").values_list("verb", flat=True)
+    )
 
 
 def test_delivered_right_after_commit_with_the_link_and_a_stable_message_id(
@@ -225,3 +227,23 @@ def test_deliver_outbox_command(document, settings):
     assert len(mail.outbox) == 1
     # A customer-only email records its activity on the customer.
     assert Activity.objects.filter(customer=document.customer, verb=Verb.EMAIL_DELIVERED).exists()
+
+
+def test_deliver_outbox_loop_keeps_sweeping_until_interrupted(document, monkeypatch):
+    calls = []
+
+    def fake_sleep(seconds):
+        calls.append(seconds)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("solabooks.mail.management.commands.deliver_outbox.time.sleep", fake_sleep)
+    monkeypatch.setattr(
+        "solabooks.mail.management.commands.deliver_outbox.close_old_connections", lambda: None
+    )
+    queue_link_email(document, secret_url=secret_link())
+    out = StringIO()
+    call_command("deliver_outbox", "--loop", "--interval", "5", stdout=out)
+    assert calls == [5, 5]
+    assert len(mail.outbox) == 1
+    assert out.getvalue().count("Delivered 1 message(s).") == 1  # quiet when idle

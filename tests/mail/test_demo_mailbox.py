@@ -59,7 +59,11 @@ def test_no_mailbox_pages_without_demo(settings, client):
 def test_list_and_message_pages_in_the_demo(demo, settings):
     send("Older")
     time.sleep(0.002)
-    send("Newer", to="bob@garage.test", html='<html><head></head><body><a href="https://x.test/">go</a></body></html>')
+    send(
+        "Newer",
+        to="bob@garage.test",
+        html='<html><head></head><body><a href="https://x.test/">go</a></body></html>',
+    )
     client = Client()
     response = client.get(reverse("demo-mailbox"))
     assert response.status_code == 200
@@ -83,7 +87,9 @@ def test_list_and_message_pages_in_the_demo(demo, settings):
 
 
 @pytest.mark.django_db
-def test_a_sent_link_is_clickable_in_the_demo_mailbox(demo, customer, django_capture_on_commit_callbacks):
+def test_a_sent_link_is_clickable_in_the_demo_mailbox(
+    demo, customer, django_capture_on_commit_callbacks
+):
     document = make_document(customer=customer)
     url = secret_link()
     with django_capture_on_commit_callbacks(execute=True):
@@ -96,7 +102,9 @@ def test_a_sent_link_is_clickable_in_the_demo_mailbox(demo, customer, django_cap
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bad_id", ["nope", "..", "20260101T000000000000-zzzzzzzz", "..%2F..%2Fetc"])
+@pytest.mark.parametrize(
+    "bad_id", ["nope", "..", "20260101T000000000000-zzzzzzzz", "..%2F..%2Fetc"]
+)
 def test_unknown_or_malformed_ids_are_404(demo, bad_id):
     client = Client()
     assert client.get(f"/finance/dev/mailbox/{bad_id}/").status_code == 404

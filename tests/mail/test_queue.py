@@ -37,7 +37,10 @@ def test_queue_renders_branded_parts_and_stores_a_queued_row(org, document):
     assert "Smith & Sons" in message.text_body and "&amp;" not in message.text_body
     assert "Smith &amp; Sons" in message.html_body
     assert "#aa3300" in message.html_body  # brand colour
-    assert parseaddr(message.from_email) == ("Smith & Sons via Solabooks", "no-reply@solabooks.test")
+    assert parseaddr(message.from_email) == (
+        "Smith & Sons via Solabooks",
+        "no-reply@solabooks.test",
+    )
     assert message.reply_to == "billing@smith.test"
     assert message.message_id.startswith("<") and message.message_id.endswith("@solabooks.test>")
     assert "Hello Jane's Bakery" in message.text_body

@@ -13,8 +13,8 @@ from solabooks.activity.services import Actor
 from solabooks.documents.services import LineInput, record_payment, update_document
 from solabooks.pdf import services
 from solabooks.pdf.services import (
-    LocalOnlyURLFetcher,
     document_pdf,
+    local_only_url_fetcher,
     logo_data_uri,
     pdf_cache_path,
     pdf_filename,
@@ -33,7 +33,9 @@ PNG = bytes.fromhex(
 
 def twenty_lines() -> list[LineInput]:
     return [
-        LineInput(f"Service line {n}: design, build and test", Decimal(n), Decimal("12.50"), Decimal("20"))
+        LineInput(
+            f"Service line {n}: design, build and test", Decimal(n), Decimal("12.50"), Decimal("20")
+        )
         for n in range(1, 21)
     ]
 
@@ -93,7 +95,9 @@ def test_an_oversized_or_odd_logo_is_left_out(org, settings):
 
 
 def test_second_call_renders_nothing(invoice):
-    with mock.patch.object(services, "render_document_pdf", wraps=services.render_document_pdf) as spy:
+    with mock.patch.object(
+        services, "render_document_pdf", wraps=services.render_document_pdf
+    ) as spy:
         first = document_pdf(document=invoice)
         second = document_pdf(document=invoice)
     assert spy.call_count == 1
@@ -114,7 +118,9 @@ def test_editing_the_document_renders_anew_and_drops_the_old_file(invoice):
         due_date=invoice.due_date,
     )
     assert pdf_cache_path(invoice) != old_path
-    with mock.patch.object(services, "render_document_pdf", wraps=services.render_document_pdf) as spy:
+    with mock.patch.object(
+        services, "render_document_pdf", wraps=services.render_document_pdf
+    ) as spy:
         pdf = document_pdf(document=invoice)
     assert spy.call_count == 1
     assert "Only line now" in text_of(pdf) and "Service line" not in text_of(pdf)
@@ -126,7 +132,9 @@ def test_branding_change_renders_anew(org, invoice):
     org.branding_version += 1
     org.save()
     invoice.refresh_from_db()
-    with mock.patch.object(services, "render_document_pdf", wraps=services.render_document_pdf) as spy:
+    with mock.patch.object(
+        services, "render_document_pdf", wraps=services.render_document_pdf
+    ) as spy:
         document_pdf(document=invoice)
     assert spy.call_count == 1
 
@@ -146,7 +154,9 @@ def test_a_payment_renders_anew_so_the_balance_is_never_stale(customer, invoice)
     )
     invoice.refresh_from_db()
     assert invoice.state == "partially_paid"
-    with mock.patch.object(services, "render_document_pdf", wraps=services.render_document_pdf) as spy:
+    with mock.patch.object(
+        services, "render_document_pdf", wraps=services.render_document_pdf
+    ) as spy:
         pdf = document_pdf(document=invoice)
     assert spy.call_count == 1
     assert "Balance due" in text_of(pdf) and "Partially paid" in text_of(pdf)
@@ -160,7 +170,7 @@ def test_a_half_written_cache_file_is_not_served(invoice):
 
 
 def test_fetcher_serves_data_and_static_files_and_refuses_the_network(no_network):
-    fetcher = LocalOnlyURLFetcher()
+    fetcher = local_only_url_fetcher()
     assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
     css = fetcher.fetch("http://127.0.0.1:8000/finance/static/css/app.css")
     assert b".document-sheet" in css.read()
@@ -180,7 +190,7 @@ def test_remote_images_in_the_html_are_not_fetched(invoice, no_network):
     from weasyprint import HTML
 
     html = '<img src="https://example.com/x.png"><link rel="stylesheet" href="http://example.com/a.css"><p>ok</p>'
-    pdf = HTML(string=html, url_fetcher=LocalOnlyURLFetcher()).write_pdf()
+    pdf = HTML(string=html, url_fetcher=local_only_url_fetcher()).write_pdf()
     assert pdf.startswith(b"%PDF-")
 
 
@@ -198,14 +208,19 @@ def test_pdf_response(invoice):
 
 
 def test_twenty_line_invoice_renders_fast(invoice, capsys):
-    services.render_document_pdf(document=invoice)  # warm fonts and CSS parsing once
-    make = invoice.customer
-    timings = []
+    # The first render in a process also loads fonts (about 0.3 s more, once); a new
+    # invoice's first render in a running server is what users wait for. CPU time, so a busy
+    # test machine does not make this flaky; wall time is printed beside it.
+    services.render_document_pdf(document=invoice)
+    cpu, wall = [], []
     for _ in range(3):
-        fresh = make_document(customer=make, lines=twenty_lines())
-        start = time.perf_counter()
+        fresh = make_document(customer=invoice.customer, lines=twenty_lines())
+        cpu_start, wall_start = time.process_time(), time.perf_counter()
         document_pdf(document=fresh)
-        timings.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+        wall.append(time.perf_counter() - wall_start)
     with capsys.disabled():
-        print(f"\n20-line invoice first render: {', '.join(f'{t:.3f}s' for t in timings)}")
-    assert min(timings) < 0.5
+        print(
+            f"\n20-line invoice, first render: cpu {min(cpu):.3f}s, wall {min(wall):.3f}s (best of 3)"
+        )
+    assert min(cpu) < 0.5

@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import check_password
 from django.core import mail
 from django.utils import timezone
 
@@ -40,9 +41,7 @@ NEUTRAL_NEW_LINK = "If this account can still be opened, we have emailed a new l
 
 
 def choose(client, path, password=PORTAL_PASSWORD, confirm=None):
-    return client.post(
-        path, {"new_password1": password, "new_password2": confirm or password}
-    )
+    return client.post(path, {"new_password1": password, "new_password2": confirm or password})
 
 
 def test_the_portal_link_lifetime_is_60_minutes():
@@ -109,8 +108,6 @@ def test_a_setup_link_works_once(invite, customer):
     again = choose(second, path, password="someone-else-entirely-88")
     assert again.status_code == 410
     user = PortalUser.objects.get()
-    from django.contrib.auth.hashers import check_password
-
     assert check_password(PORTAL_PASSWORD, user.password)
     assert second.get(DASHBOARD).status_code == 302
 
@@ -127,8 +124,6 @@ def test_a_setup_link_61_minutes_old_has_expired(invite, customer, deliver):
         assert PortalUser.objects.get().password == ""
         # Request a new link: emailed to the address on file, a neutral answer.
         before = len(mail.outbox)
-        from django.test.utils import CaptureQueriesContext  # noqa: F401
-
         response, sent = deliver(client.post, path=path, data={"action": "request_new"})
         assert response.status_code == 200
         assert NEUTRAL_NEW_LINK in response.content.decode()
@@ -212,7 +207,9 @@ def test_token_pages_send_the_link_page_headers(invite, customer, client):
         ("x" * 4097, None, "at most 4096 characters"),
     ],
 )
-def test_weak_mismatched_or_oversized_passwords_are_refused(invite, customer, password, confirm, error):
+def test_weak_mismatched_or_oversized_passwords_are_refused(
+    invite, customer, password, confirm, error
+):
     path = invite(customer)
     response = choose(customer_browser(), path, password=password, confirm=confirm)
     assert response.status_code == 200
@@ -269,7 +266,9 @@ def test_forgot_password_before_setup_sends_a_setup_link(invite, customer, deliv
     assert choose(customer_browser(), portal_link_in(sent[0], "setup")).status_code == 302
 
 
-def test_forgot_password_for_a_disabled_account_sends_nothing(portal, customer, deliver, staff_actor):
+def test_forgot_password_for_a_disabled_account_sends_nothing(
+    portal, customer, deliver, staff_actor
+):
     disable_portal_access(customer=customer, actor=staff_actor)
     response, sent = forgot(deliver, "jane@bakery.test")
     assert NEUTRAL_RESET in response.content.decode() and sent == []
@@ -371,7 +370,9 @@ def test_setup_from_a_link_is_rate_limited(customer, deliver):
     assert total == 3
 
 
-def test_setup_from_a_link_with_an_existing_account_grants_access(set_up, customer, other_org, deliver):
+def test_setup_from_a_link_with_an_existing_account_grants_access(
+    set_up, customer, other_org, deliver
+):
     set_up(customer)
     elsewhere = CustomerFactory(organization=other_org, email="jane@bakery.test", name="Jane B")
     _, sent = deliver(start_portal_setup_from_link, customer=elsewhere, actor=link_actor())

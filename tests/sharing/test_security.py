@@ -8,6 +8,7 @@ import re
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -17,7 +18,7 @@ from solabooks.sharing import views
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.views import ACCOUNT_SETUP_ANSWER, ACCOUNT_SETUP_PER_LINK
 
-from .conftest import token_of
+from .conftest import link_path_in, token_of
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +55,12 @@ def test_headers_on_every_kind_of_token_response(sent_invoice, sent_quote, custo
     link = SecureLink.objects.get(document=invoice)
     with time_machine.travel(link.expires_at + datetime.timedelta(seconds=1)):
         responses["expired"] = customer_client.get(path)
+    responses["csrf refused"] = Client(enforce_csrf_checks=True).post(f"{quote_path}/accept")
     SecureLink.objects.update(revoked_at=timezone.now())
     responses["invalid"] = customer_client.get(path)
     assert responses["pdf"]["Content-Type"] == "application/pdf"
     assert responses["unknown"].status_code == 404
+    assert responses["csrf refused"].status_code == 403
     for name, response in responses.items():
         assert response.status_code < 500, name
         assert_token_headers(response)
@@ -74,13 +77,9 @@ def test_the_token_is_absent_from_every_table_after_send_view_and_renewal(
     customer_client.get(f"{path}/pdf")
     customer_client.post(f"{quote_path}/accept", {"accept-version": 1, "accept-signer_name": "J"})
     link = SecureLink.objects.get(document=invoice)
-    with time_machine.travel(link.expires_at + datetime.timedelta(seconds=1)):
-        with django_capture_on_commit_callbacks(execute=True):
-            customer_client.post(f"{path}/request-access", {"email": "x@evil.test"})
-    from django.core import mail
-
-    from .conftest import link_path_in
-
+    expired = time_machine.travel(link.expires_at + datetime.timedelta(seconds=1))
+    with expired, django_capture_on_commit_callbacks(execute=True):
+        customer_client.post(f"{path}/request-access", {"email": "x@evil.test"})
     tokens.append(token_of(link_path_in(mail.outbox[-1])))
     dump = dump_database()
     assert len(dump) > 10_000  # the dump really holds the data

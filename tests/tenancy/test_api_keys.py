@@ -78,7 +78,9 @@ def test_bad_key_names_are_form_errors(owner_client, org, name):
 
 def test_keys_of_another_business_are_invisible_and_404(owner_client, other_client):
     theirs = create(other_client, "Their secret integration").context["new_key"].api_key
-    assert "Their secret integration" not in owner_client.get(reverse("api-key-list")).content.decode()
+    assert (
+        "Their secret integration" not in owner_client.get(reverse("api-key-list")).content.decode()
+    )
     assert owner_client.post(reverse("api-key-revoke", args=[theirs.pk])).status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
@@ -108,4 +110,3 @@ def test_key_list_query_count_is_fixed(owner_client, owner):
     with CaptureQueriesContext(connection) as many:
         owner_client.get(reverse("api-key-list"))
     assert len(many) == len(few)
-

@@ -70,7 +70,8 @@ def test_next_must_stay_on_this_site(client, owner):
 
 
 @pytest.mark.parametrize(
-    "data", [{"email": "x" * 10_000, "password": "p"}, {"email": "a@b.test", "password": "p" * 10_000}]
+    "data",
+    [{"email": "x" * 10_000, "password": "p"}, {"email": "a@b.test", "password": "p" * 10_000}],
 )
 def test_oversized_sign_in_input_is_a_form_error(client, data):
     assert client.post(reverse("staff-login"), data).status_code == 200

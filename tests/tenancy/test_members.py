@@ -228,7 +228,9 @@ def test_switching_to_a_business_you_do_not_belong_to_is_refused(
     owner_client, org, other_org, wanted
 ):
     value = {"foreign": other_org.pk, "junk": "abc", "missing": 999999}[wanted]
-    response = owner_client.post(reverse("switch-organization"), {"organization": value}, follow=True)
+    response = owner_client.post(
+        reverse("switch-organization"), {"organization": value}, follow=True
+    )
     assert "You are not a member of that business." in messages_of(response)
     assert response.context["organization"] == org
 

@@ -10,8 +10,4 @@ def portal_access_for(customer) -> PortalAccess | None:
     """The customer's portal access (for the staff panel), or None."""
     if customer is None or customer.pk is None:
         return None
-    return (
-        PortalAccess.objects.for_customer(customer)
-        .select_related("portal_user", "changed_by")
-        .first()
-    )
+    return PortalAccess.objects.for_customer(customer).select_related("portal_user").first()

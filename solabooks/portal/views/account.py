@@ -1,10 +1,12 @@
 """Signing in and out, choosing a business, setup / reset links, and Settings."""
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from solabooks.activity.models import ActorType
+from solabooks.activity.services import Actor
 from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
 from solabooks.core.middleware import request_origin
@@ -31,14 +33,20 @@ NEUTRAL_NEW_LINK = (
 )
 
 
-def _actor(request: HttpRequest, *, portal_user: PortalUser | None, access=None, label=""):
+def _actor(
+    request: HttpRequest, *, portal_user: PortalUser | None, access=None, label: str = ""
+) -> Actor:
+    """The customer as an actor; before sign-in, labelled with the address they gave."""
     origin = request_origin(request)
     if portal_user is None:
-        from solabooks.activity.models import ActorType
-        from solabooks.activity.services import Actor
-
         return Actor(type=ActorType.PORTAL, label=label, **origin)
     return services.portal_actor(portal_user=portal_user, access=access, **origin)
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The POST data for a bound form, even when empty (an empty POST is still a submission
+    and must show its errors)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _client_throttled(request: HttpRequest) -> int | None:
@@ -47,7 +55,9 @@ def _client_throttled(request: HttpRequest) -> int | None:
     return None if verdict.allowed else verdict.retry_after
 
 
-def _enter(request: HttpRequest, user: PortalUser, *, prefer: PortalAccess | None = None):
+def _enter(
+    request: HttpRequest, user: PortalUser, *, prefer: PortalAccess | None = None
+) -> HttpResponse:
     """After a sign-in: straight into the only business, or the chooser for several."""
     accesses = list(auth.usable_accesses(user))
     if not accesses:
@@ -77,7 +87,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     ):
         # The chooser, or a stale session ended here with its message.
         return refuse(request, resolution)
-    form = LoginForm(request.POST or None)
+    form = LoginForm(_posted(request))
     status = 200
     if request.method == "POST" and form.is_valid():
         attempt = auth.attempt_login(
@@ -103,7 +113,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @portal_headers
 def forgot_password(request: HttpRequest) -> HttpResponse:
-    form = ForgotPasswordForm(request.POST or None)
+    form = ForgotPasswordForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         wait = _client_throttled(request)
         if wait is not None:
@@ -154,7 +164,7 @@ def _token_page(request: HttpRequest, token: str, *, purpose: str) -> HttpRespon
             {**context, "renewable": True, "reason": services.TOKEN_REFUSALS[status]},
             status=410,
         )
-    form = NewPasswordForm(request.POST or None, portal_user=row.portal_user)
+    form = NewPasswordForm(_posted(request), portal_user=row.portal_user)
     if request.method == "POST" and request.POST.get("action") != "request_new" and form.is_valid():
         password = form.cleaned_data["new_password1"]
         actor = _actor(request, portal_user=row.portal_user, access=access)
@@ -216,7 +226,7 @@ def choose_business(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 def settings_view(request: HttpRequest) -> HttpResponse:
     session = request.portal
-    form = ChangePasswordForm(request.POST or None, portal_user=session.user)
+    form = ChangePasswordForm(_posted(request), portal_user=session.user)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.change_password(
