@@ -1,7 +1,6 @@
 from django.urls import URLPattern, path
 
 from . import views
-from .selectors import QUOTE_PREFIX, URL_NAME
 from .services import ACCEPT, DECLINE
 
 
@@ -33,17 +32,19 @@ urlpatterns = [
         views.CustomerLinksRevokeView.as_view(),
         name="customer-links-revoke",
     ),
-    *[pattern for prefix, name in URL_NAME.items() for pattern in _link_urls(prefix, name)],
+    # The guide's URLs: /finance/i/<token>, and /finance/q/<token> for quotes.
+    *_link_urls("i", "link-document"),
+    *_link_urls("q", "link-quote"),
     path(
-        f"{QUOTE_PREFIX}/<str:token>/accept",
+        "q/<str:token>/accept",
         views.link_decide,
-        {"prefix": QUOTE_PREFIX, "decision": ACCEPT},
+        {"prefix": "q", "decision": ACCEPT},
         name="link-quote-accept",
     ),
     path(
-        f"{QUOTE_PREFIX}/<str:token>/decline",
+        "q/<str:token>/decline",
         views.link_decide,
-        {"prefix": QUOTE_PREFIX, "decision": DECLINE},
+        {"prefix": "q", "decision": DECLINE},
         name="link-quote-decline",
     ),
 ]

@@ -13,6 +13,8 @@ from decimal import Decimal
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -49,7 +51,16 @@ CHECKS = [
 
 @pytest.fixture
 def api_schema(db):
-    return schemathesis.openapi.from_wsgi("/finance/api/schema/", WSGIHandler())
+    # Django closes "old" connections when a request starts and ends; inside the test's
+    # transaction that would close it (and lose the test data) on PostgreSQL. Django's
+    # own test client switches this off the same way while it runs a request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/finance/api/schema/", WSGIHandler())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
