@@ -14,6 +14,11 @@ A bench script is a seed function and a list of endpoints:
 
 Everything stays on 127.0.0.1 and every step has a time limit. The database is a new SQLite
 file, or with DATABASE_URL a new database on that PostgreSQL server, dropped afterwards.
+
+The seed returns named values the endpoints refer to: `cookie=` names a Cookie header value,
+`headers=` names whole header lines ("Authorization: Bearer ..."), and `{name}` in a path is
+filled in from them (tables print the path as written, so a token in a path is never shown).
+`method=` / `body=` make a POST (wrk runs it through a generated Lua script).
 """
 
 from __future__ import annotations
@@ -44,8 +49,12 @@ START_TIMEOUT = 60  # seconds for gunicorn to answer /finance/health/
 @dataclass(frozen=True)
 class Endpoint:
     name: str
-    path: str
-    cookie: str | None = None  # key into the cookies the seed function returned
+    path: str  # may hold {name} placeholders, filled from the seed's values
+    cookie: str | None = None  # key into the values the seed function returned
+    headers: tuple[str, ...] = ()  # keys of seed values that are whole "Name: value" lines
+    method: str = "GET"
+    body: str | None = None  # sent with Content-Type: application/json
+    status: int = 200  # what the check before the run expects
 
 
 @dataclass
@@ -92,8 +101,13 @@ def postgres_database(url: str, name: str, *, create: bool) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def production_environment(workdir: Path, database_url: str, port: int) -> dict[str, str]:
-    """Settings as a production server has them: DEBUG off, a real key, manifest static."""
+def production_environment(
+    workdir: Path, database_url: str, port: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Settings as a production server has them: DEBUG off, a real key, manifest static.
+
+    `extra` is the script's own environment on top (e.g. a higher API_RATE_LIMIT, an
+    EMAIL_URL of a local sink); it applies to the seed and to gunicorn alike."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -113,6 +127,7 @@ def production_environment(workdir: Path, database_url: str, port: int) -> dict[
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
+    env.update(extra or {})
     return env
 
 
@@ -202,8 +217,35 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def fetch(url: str, cookie: str | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+def header_lines(endpoint: Endpoint, values: dict[str, str]) -> list[str] | None:
+    """The endpoint's extra header lines ("Name: value"), or None if the seed lacks one."""
+    lines = []
+    if endpoint.cookie:
+        if endpoint.cookie not in values:
+            return None
+        lines.append(f"Cookie: {values[endpoint.cookie]}")
+    for key in endpoint.headers:
+        if key not in values:
+            return None
+        lines.append(values[key])
+    if endpoint.body is not None:
+        lines.append("Content-Type: application/json")
+    return lines
+
+
+def fetch(
+    url: str,
+    cookie: str | None = None,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    headers: list[str] | None = None,
+) -> tuple[int, bytes]:
+    fields = dict(line.split(": ", 1) for line in headers or [])
+    if cookie:
+        fields["Cookie"] = cookie
+    data = body.encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=fields, method=method)
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=30) as response:
@@ -239,13 +281,47 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def run_wrk(url: str, *, cookie: str | None, duration: int, threads: int, connections: int) -> dict:
+def _lua_string(text: str) -> str:
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+def run_wrk(
+    url: str,
+    *,
+    cookie: str | None = None,
+    duration: int,
+    threads: int,
+    connections: int,
+    headers: list[str] | None = None,
+    method: str = "GET",
+    body: str | None = None,
+) -> dict:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    finished = subprocess.run(
-        [*command, url], capture_output=True, text=True, timeout=duration + 60, check=True
-    )
+    script = None
+    if method != "GET" or body is not None or headers:
+        # Headers go in the script too, so a key never shows in the process list.
+        lines = [f"wrk.method = {_lua_string(method)}"]
+        if body is not None:
+            lines.append(f"wrk.body = {_lua_string(body)}")
+        for line in headers or []:
+            name, value = line.split(": ", 1)
+            lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
+        handle, script = tempfile.mkstemp(prefix="wrk-", suffix=".lua")
+        with os.fdopen(handle, "w") as out:
+            out.write("\n".join(lines) + "\n")
+        command += ["-s", script]
+    try:
+        finished = subprocess.run(
+            [*command, url], capture_output=True, text=True, timeout=duration + 60, check=True
+        )
+    finally:
+        if script:
+            os.unlink(script)
     return parse_wrk(finished.stdout)
 
 
@@ -266,20 +342,29 @@ def measure(
     for endpoint in [Endpoint("health (baseline)", HEALTH_PATH), *endpoints]:
         result = Result(endpoint.name, endpoint.path)
         results.append(result)
-        cookie = cookies.get(endpoint.cookie) if endpoint.cookie else None
-        if endpoint.cookie and cookie is None:
-            result.problem = f"the seed returned no cookie {endpoint.cookie!r}"
+        headers = header_lines(endpoint, cookies)
+        if headers is None:
+            missing = [k for k in (endpoint.cookie, *endpoint.headers) if k and k not in cookies]
+            result.problem = f"the seed returned no {missing[0]!r}"
             continue
-        status, _ = fetch(server.base + endpoint.path, cookie)
-        if status != 200:  # a redirect to the login page would measure the wrong thing
+        try:
+            url = server.base + endpoint.path.format(**cookies)
+        except KeyError as error:
+            result.problem = f"the seed returned no {error.args[0]!r}"
+            continue
+        request = {"headers": headers, "method": endpoint.method, "body": endpoint.body}
+        status, _ = fetch(url, **request)
+        if status != endpoint.status:  # a redirect to the login page would measure the wrong thing
             result.problem = f"HTTP {status} before the run"
             continue
-        url = server.base + endpoint.path
-        print(f"  {endpoint.name}: {url} for {duration}s", flush=True)
+        # The path as written: a secret filled into it (a link token) is not printed.
+        print(f"  {endpoint.name}: {server.base}{endpoint.path} for {duration}s", flush=True)
         if warmup:
-            run_wrk(url, cookie=cookie, duration=warmup, threads=threads, connections=connections)
+            run_wrk(
+                url, duration=warmup, threads=threads, connections=connections, **request
+            )
         for key, value in run_wrk(
-            url, cookie=cookie, duration=duration, threads=threads, connections=connections
+            url, duration=duration, threads=threads, connections=connections, **request
         ).items():
             setattr(result, key, value)
     baseline = results[0].requests_per_second
@@ -333,6 +418,7 @@ def run(
     workers: int = 2,
     database_url: str | None = None,
     keep: bool = False,
+    env: dict[str, str] | None = None,
 ) -> list[Result]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: sudo apt-get install wrk")
@@ -344,7 +430,7 @@ def run(
         url = postgres_database(database_url, pg_name, create=True)
     else:
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    env = production_environment(workdir, url, port)
+    env = production_environment(workdir, url, port, env)
     server = None
     try:
         print(f"{title}: database {url.split('@')[-1]}, work dir {workdir}", flush=True)
@@ -376,30 +462,79 @@ def run(
     return results
 
 
-def main(title: str, seed: Callable[[], dict[str, str]], endpoints: list[Endpoint]) -> None:
+def argument_parser(title: str, *, duration: int = 10) -> argparse.ArgumentParser:
+    """The options every bench script takes; a script may add its own."""
     parser = argparse.ArgumentParser(description=title)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=duration, help="seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=2, help="unrecorded seconds first")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs, db)")
-    args = parser.parse_args()
-    database_url = os.environ.get("DATABASE_URL") or None
-    results = run(
-        title,
-        seed,
-        endpoints,
-        duration=args.duration,
-        warmup=args.warmup,
-        threads=args.threads,
-        connections=args.connections,
-        workers=args.workers,
-        database_url=database_url,
-        keep=args.keep,
-    )
+    return parser
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    """run()'s keyword arguments from argument_parser()'s options and DATABASE_URL."""
+    return {
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "threads": args.threads,
+        "connections": args.connections,
+        "workers": args.workers,
+        "database_url": os.environ.get("DATABASE_URL") or None,
+        "keep": args.keep,
+    }
+
+
+def main(title: str, seed: Callable[[], dict[str, str]], endpoints: list[Endpoint]) -> None:
+    args = argument_parser(title).parse_args()
+    results = run(title, seed, endpoints, **run_options(args))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
     if any(r.problem or r.errors for r in results):
         sys.exit(1)
+
+
+# --- targets --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A figure and the bound it must meet: `figure >= bound` (at_least) or `<= bound`."""
+
+    what: str
+    figure: float | None
+    bound: float
+    at_least: bool = True
+    unit: str = "x"
+
+    @property
+    def met(self) -> bool:
+        if self.figure is None:
+            return False
+        return self.figure >= self.bound if self.at_least else self.figure <= self.bound
+
+
+def ratio_target(results: list[Result], name: str, bound: float) -> Target:
+    """`name`'s req/s as a fraction of the bare health endpoint's, at least `bound`."""
+    result = next(r for r in results if r.name == name)
+    figure = None if result.problem or result.errors else result.ratio_to_health
+    return Target(f"{name}: req/s vs health", figure, bound)
+
+
+def targets_table(targets: list[Target]) -> str:
+    rows = [("target", "figure", "bound", "met")]
+    for t in targets:
+        figure = "-" if t.figure is None else f"{t.figure:.3f}{t.unit}"
+        bound = f"{'>=' if t.at_least else '<='} {t.bound:g}{t.unit}"
+        rows.append((t.what, figure, bound, "yes" if t.met else "NO"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [c.ljust(w) if i in (0, 3) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -242,6 +242,12 @@ SPECTACULAR_SETTINGS = {
         "PortalAccessStateEnum": "solabooks.api.serializers.PORTAL_STATES",
     },
     "SCHEMA_PATH_PREFIX": r"/finance/api/v[0-9]+",
+    # Enum values are listed by the schema itself; no "* `AUD` - AUD" prose in descriptions.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "solabooks.api.schema.document_error_headers",
+    ],
 }
 
 LOGGING = {

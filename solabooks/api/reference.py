@@ -73,6 +73,14 @@ class _Schema:
             return self.resolve(schema["allOf"][0])
         return schema
 
+    def type_of(self, schema: dict[str, Any]) -> str:
+        """Like _type_of, but an enum component also shows its values."""
+        target = self.resolve(schema)
+        if "enum" in target and ("$ref" in schema or "allOf" in schema):
+            values = ", ".join(str(v) for v in target["enum"] if v not in ("", None))
+            return f"{_type_of(schema)}: {values}"
+        return _type_of(schema)
+
     def fields(self, schema: dict[str, Any], depth: int = 0) -> list[Field]:
         """An object's properties, and those of nested objects and arrays, one level a line."""
         schema = self.resolve(schema)
@@ -84,7 +92,7 @@ class _Schema:
             rows.append(
                 Field(
                     name=name,
-                    type=_type_of(prop),
+                    type=self.type_of(prop),
                     required=name in required,
                     description=prop.get("description", "")
                     or self.resolve(prop).get("description", ""),
@@ -119,7 +127,7 @@ def operations(document: dict[str, Any]) -> list[tuple[str, list[Operation]]]:
                 operation.parameters.append(
                     Field(
                         name=f"{param['name']} ({param['in']})",
-                        type=_type_of(param.get("schema", {})),
+                        type=schema.type_of(param.get("schema", {})),
                         required=bool(param.get("required")),
                         description=param.get("description", ""),
                     )

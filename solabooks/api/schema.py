@@ -44,6 +44,33 @@ LIST_ERRORS = (400, 404)
 WRITE_ERRORS = (400, 413, 415)
 
 
+ERROR_HEADERS = {
+    "401": {
+        "WWW-Authenticate": {
+            "description": 'Always `Bearer realm="api"`.',
+            "schema": {"type": "string"},
+        }
+    },
+    "429": {
+        "Retry-After": {
+            "description": "Seconds until the key's budget is renewed.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+def document_error_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: the headers every 401 and 429 answer carries."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for code, headers in ERROR_HEADERS.items():
+                if code in operation.get("responses", {}):
+                    operation["responses"][code]["headers"] = headers
+    return result
+
+
 class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "solabooks.api.authentication.APIKeyAuthentication"
     name = "apiKey"

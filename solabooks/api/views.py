@@ -223,7 +223,8 @@ class DocumentDetailView(ApiView):
     @extend_schema(
         operation_id="documents_update",
         summary="Replace a document's dates, notes and lines",
-        description="The lines given replace all lines. Documents that can no longer be "
+        description="`issue_date` and `lines` are required; the lines given replace all "
+        "lines, and other fields left out keep their value. Documents that can no longer be "
         "edited (paid, void, accepted…) answer 400.",
         tags=[DOCUMENTS],
         request=s.DocumentUpdateInSerializer,

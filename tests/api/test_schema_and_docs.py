@@ -66,6 +66,7 @@ def test_every_operation_documents_its_errors():
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/Error"}
         assert operation.get("summary"), (method, path)
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
 
 
 def test_every_operation_needs_a_key_or_a_session():

@@ -106,10 +106,11 @@ def test_unknown_email_and_wrong_password_take_similar_time_with_argon2(settings
 
     once("warm-up@bakery.test")
     # Interleaved, and the fastest of each: the machine's load moves both alike.
-    samples = [(once("jane@bakery.test"), once("nobody@bakery.test")) for _ in range(5)]
+    samples = [(once("jane@bakery.test"), once("nobody@bakery.test")) for _ in range(7)]
     wrong = min(w for w, _ in samples)
     unknown = min(u for _, u in samples)
-    assert 0.5 < wrong / unknown < 2, (wrong, unknown)
+    # Loose on purpose (shared CI machines); the exact check is the hasher-call count above.
+    assert 1 / 3 < wrong / unknown < 3, (wrong, unknown)
 
 
 def test_logins_are_throttled_per_account(portal):
