@@ -9,13 +9,19 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
-from django.urls import get_resolver, reverse
+from django.urls import get_resolver
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.csrf import csrf_exempt
 
 from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor
@@ -29,8 +35,9 @@ from solabooks.portal import services as portal_services
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import services
+from .csrf import csrf_protect_no_referrer
 from .forms import QuoteDecisionForm, SendDocumentForm
-from .selectors import QUOTE_PREFIX, URL_NAME, LinkAccess, LinkState, find_document_link
+from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
 from .services import ACCEPT, DECLINE, LINK_LIFETIME
 
 LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
@@ -64,9 +71,10 @@ NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Headers for a page whose URL holds a secret token: never cached, never sent on as a
     Referer, never indexed, never framed. The 404 for an unknown token is rendered here,
-    and CSRF is checked here (csrf_protect) instead of by the middleware, so that a 404 and
-    a refused POST carry the headers too. CSRF is as enforced as anywhere else."""
-    protected = csrf_protect(view)
+    and CSRF is checked here instead of by the middleware, so that a 404 and a refused POST
+    carry the headers too. CSRF is as enforced as anywhere else; only the `Origin: null`
+    that no-referrer makes browsers send on the page's own POSTs is understood (csrf.py)."""
+    protected = csrf_protect_no_referrer(view)
 
     @csrf_exempt  # only from the middleware's check: `protected` runs the same check inside
     @wraps(view)
@@ -153,17 +161,24 @@ def _link_actor(request: HttpRequest, access: LinkAccess) -> Actor:
     )
 
 
+# SPEC 4: no response but the email may contain the token. So the page never spells its
+# own URL: forms post back to it (action="") naming their operation, the PDF is the same
+# URL with ?format=pdf, and redirects go to "?" (the page itself, resolved by the browser).
+PAGE_TARGETS = {
+    "page": "",
+    "pdf": "?format=pdf",
+}
+BACK_TO_PAGE = "?"
+OP_ACCEPT, OP_DECLINE = "accept", "decline"
+OP_REQUEST_ACCESS, OP_SETUP_ACCOUNT = "request_access", "setup_account"
+
+
 def _urls(token: str, prefix: str) -> dict[str, str]:
-    base = URL_NAME[prefix]
-    names = {
-        "page": base,
-        "pdf": f"{base}-pdf",
-        "request_access": f"{base}-request-access",
-        "account": f"{base}-account",
-    }
-    if prefix == QUOTE_PREFIX:
-        names |= {"accept": "link-quote-accept", "decline": "link-quote-decline"}
-    return {key: reverse(name, kwargs={"token": token}) for key, name in names.items()}
+    return PAGE_TARGETS
+
+
+def _back_to_page() -> HttpResponse:
+    return HttpResponseRedirect(BACK_TO_PAGE)
 
 
 def _unavailable(request: HttpRequest, access: LinkAccess, token: str, prefix: str):
@@ -207,9 +222,15 @@ def _document_page(
 
 
 @token_page
-@require_safe
 def link_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
-    """The document behind a link. Only records that it was opened; changes nothing."""
+    """The document behind a link. A GET only records that it was opened and changes
+    nothing; the page's own forms POST back here naming their operation."""
+    if request.method == "POST":
+        return _post_to_page(request, token, prefix)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    if request.GET.get("format") == "pdf":
+        return _link_pdf(request, token, prefix)
     access = _find(token, prefix)
     if not access.is_active:
         return _unavailable(request, access, token, prefix)
@@ -219,9 +240,20 @@ def link_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     return _document_page(request, access, token, prefix)
 
 
-@token_page
-@require_safe
-def link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+def _post_to_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+    operation = request.POST.get("op", "")
+    if operation == OP_REQUEST_ACCESS:
+        return _link_request_access(request, token, prefix)
+    if operation == OP_SETUP_ACCOUNT:
+        return _link_setup_account(request, token, prefix)
+    if prefix == QUOTE_PREFIX and operation in (OP_ACCEPT, OP_DECLINE):
+        decision = ACCEPT if operation == OP_ACCEPT else DECLINE
+        return _link_decide(request, token, prefix, decision)
+    _find(token, prefix)  # an unknown token is a 404 before anything else
+    return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
+
+
+def _link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     access = _find(token, prefix)
     if not access.is_active:
         return _unavailable(request, access, token, prefix)
@@ -232,9 +264,7 @@ def link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     return response
 
 
-@token_page
-@require_POST
-def link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -> HttpResponse:
+def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -> HttpResponse:
     """Accept or Decline, POSTed from the quote page with the version it showed."""
     access = _find(token, prefix)
     if not access.is_active:
@@ -262,12 +292,10 @@ def link_decide(request: HttpRequest, token: str, prefix: str, decision: str) ->
     else:
         verb = "accepted" if quote.state == State.ACCEPTED else "declined"
         messages.success(request, f"Thank you. You have {verb} quote {quote.number}.")
-    return redirect(_urls(token, prefix)["page"])
+    return _back_to_page()
 
 
-@token_page
-@require_POST
-def link_request_access(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+def _link_request_access(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     """Request access on an expired link. The fresh link goes to the customer's email on
     file, whatever the form posted, and the answer is the same sentence whatever happened."""
     ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
@@ -287,9 +315,7 @@ def _portal_setup_starter() -> Callable | None:
     return getattr(portal_services, "start_portal_setup_from_link", None)
 
 
-@token_page
-@require_POST
-def link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
+def _link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     """Set up an account: starts the portal flow for the customer's email on file."""
     access = _find(token, prefix)
     if not access.is_active:
@@ -301,16 +327,16 @@ def link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpRes
             request,
             f"Setting up an account is not available here. Please contact {organization.name}.",
         )
-        return redirect(_urls(token, prefix)["page"])
+        return _back_to_page()
     ip_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_IP, request.client_ip)
     link_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_LINK, f"link:{access.link.pk}")
     if not (ip_verdict.allowed and link_verdict.allowed):
         messages.info(request, ACCOUNT_SETUP_ANSWER)
-        return redirect(_urls(token, prefix)["page"])
+        return _back_to_page()
     try:
         start(customer=access.link.customer, actor=_link_actor(request, access))
     except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.info(request, ACCOUNT_SETUP_ANSWER)
-    return redirect(_urls(token, prefix)["page"])
+    return _back_to_page()

@@ -154,7 +154,5 @@ def mailbox(settings, live_server, smtp_server) -> Mailbox:  # noqa: F811 (fixtu
     """Emails go out through SMTP on loopback; their links point at the live server."""
     settings.BASE_URL = live_server.url
     settings.DEFAULT_FROM_EMAIL = "no-reply@solabooks.test"
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
-    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     return Mailbox(smtp_server, live_server.url)

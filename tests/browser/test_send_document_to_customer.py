@@ -52,7 +52,9 @@ def send_to_customer(
     button = page.locator(".document-head").get_by_role("button", name="Send to Customer")
     expect(button).to_be_visible()
     box = button.bounding_box()
-    assert box and box["x"] > page.viewport_size["width"] / 2, "Send to Customer is not on the right"
+    assert box and box["x"] > page.viewport_size["width"] / 2, (
+        "Send to Customer is not on the right"
+    )
     button.click()
     dialog = page.get_by_role("dialog", name=title)
     expect(dialog).to_be_visible()
@@ -188,9 +190,7 @@ def test_option_a_send_a_secure_link(
     # The staff document page: Accepted, and Activity shows who accepted it, from where.
     staff_page.reload()
     expect(staff_page.locator(".document-head .badge").first).to_have_text("Accepted")
-    acceptance = staff_page.locator("section.activity-section li").filter(
-        has_text="Quote accepted"
-    )
+    acceptance = staff_page.locator("section.activity-section li").filter(has_text="Quote accepted")
     expect(acceptance).to_have_count(1)
     expect(acceptance).to_contain_text(f"by {SIGNER}")
     expect(acceptance).to_contain_text("Customer via secure link")
@@ -325,9 +325,7 @@ def test_option_b_give_the_customer_a_portal_account(
     balance = customer_page.locator(".balances .stat").filter(has_text="Open balance (USD)")
     expect(balance.locator(".value")).to_have_text(f"{money(expected_open)} USD")
     expect(balance).to_contain_text("2 open invoices")
-    expect(customer_page.locator(".customer-header .business-name")).to_have_text(
-        organization.name
-    )
+    expect(customer_page.locator(".customer-header .business-name")).to_have_text(organization.name)
     screenshot(customer_page, "customer-dashboard")
 
     # Invoices: the full list scoped to their account (no draft), then one invoice.

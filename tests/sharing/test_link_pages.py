@@ -31,8 +31,10 @@ def test_link_opens_the_branded_document(sent_invoice, customer_client, org):
     assert invoice.number in page
     assert 'class="business-name">Acme Ltd<' in page
     assert 'class="document-sheet"' in page
-    assert f'href="{path}/pdf"' in page
+    assert 'href="?format=pdf"' in page
     assert "Download PDF" in page
+    # SPEC 4: no response but the email contains the token, not even its own page.
+    assert path.rsplit("/", 1)[1] not in page
     # An invoice has no decision to make.
     assert "Accept" not in page
 
@@ -75,12 +77,11 @@ def test_get_only_scanners_change_nothing_send_nothing_use_nothing_up(
     token = token_of(path)
     urls = [
         path,
-        f"{path}/pdf",
-        f"{path}/accept",
-        f"{path}/decline",
-        f"{path}/request-access",
-        f"{path}/account",
-        f"{path}?accept=1&signer_name=Bot",
+        f"{path}?format=pdf",
+        f"{path}?op=accept&accept-signer_name=Bot&accept-version=1",
+        f"{path}?op=decline&decline-version=1",
+        f"{path}?op=request_access",
+        f"{path}?op=setup_account",
     ]
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(10):
@@ -116,12 +117,13 @@ def test_the_link_expires_24_hours_after_creation(sent_invoice, customer_client,
     link = SecureLink.objects.get(document=invoice)
     with time_machine.travel(link.created_at + after):
         response = customer_client.get(path)
-        pdf = customer_client.get(f"{path}/pdf")
+        pdf = customer_client.get(f"{path}?format=pdf")
     page = response.content.decode()
     assert response.status_code == 410
     assert EXPIRED in page
     assert "Request access" in page
-    assert f'action="{path}/request-access"' in page
+    assert 'name="op" value="request_access"' in page
+    assert path.rsplit("/", 1)[1] not in page
     assert invoice.number not in page  # the document is not shown any more
     assert pdf.status_code == 410
     assert pdf["Content-Type"].startswith("text/html")
@@ -134,7 +136,7 @@ def _assert_no_longer_valid(response, org):
     assert INVALID in page
     assert f"mailto:{org.reply_to_email}" in page
     assert "Request access" not in page
-    assert "request-access" not in page
+    assert 'value="request_access"' not in page
 
 
 def test_a_revoked_link_is_no_longer_valid(sent_invoice, customer_client, customer, org):
@@ -173,7 +175,7 @@ def test_a_link_is_dead_once_its_document_belongs_to_someone_else_even_unrevoked
     Document.objects.filter(pk=invoice.pk).update(customer=other_customer)
     assert SecureLink.objects.get(document=invoice).revoked_at is None
     _assert_no_longer_valid(customer_client.get(path), org)
-    assert customer_client.get(f"{path}/pdf").status_code == 410
+    assert customer_client.get(f"{path}?format=pdf").status_code == 410
 
 
 def test_business_a_link_after_its_document_moved_shows_nothing_of_the_new_owner(
@@ -217,7 +219,7 @@ def test_a_token_with_one_character_changed_is_not_found(sent_invoice, customer_
     changed = token[:-1] + ("A" if token[-1] != "A" else "B")
     response = customer_client.get(f"/finance/i/{changed}")
     assert response.status_code == 404
-    assert customer_client.get(f"/finance/i/{changed}/pdf").status_code == 404
+    assert customer_client.get(f"/finance/i/{changed}?format=pdf").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -258,7 +260,7 @@ def test_a_quote_token_lives_only_under_q_and_others_only_under_i(
     invoice_token, quote_token = token_of(invoice_path), token_of(quote_path)
     assert customer_client.get(f"/finance/q/{invoice_token}").status_code == 404
     assert customer_client.get(f"/finance/i/{quote_token}").status_code == 404
-    assert customer_client.get(f"/finance/i/{quote_token}/pdf").status_code == 404
+    assert customer_client.get(f"/finance/i/{quote_token}?format=pdf").status_code == 404
     assert customer_client.get(f"/finance/q/{quote_token}").status_code == 200
     assert customer_client.get(f"/finance/i/{invoice_token}").status_code == 200
 
@@ -274,7 +276,7 @@ def test_a_link_shows_only_its_own_document(customer, send, customer_client):
 
 def test_pdf_download_is_recorded_and_an_attachment(sent_invoice, customer_client):
     invoice, path = sent_invoice
-    response = customer_client.get(f"{path}/pdf")
+    response = customer_client.get(f"{path}?format=pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
@@ -284,3 +286,30 @@ def test_pdf_download_is_recorded_and_an_attachment(sent_invoice, customer_clien
     assert downloaded.details["link_id"] == SecureLink.objects.get(document=invoice).pk
     # A download is not a view: the page view is what sets viewed_at.
     assert not Activity.objects.filter(document=invoice, verb=Verb.VIEWED).exists()
+
+
+def test_the_page_url_serves_the_pdf_and_its_own_operations(sent_invoice, customer_client):
+    invoice, path = sent_invoice
+    pdf = customer_client.get(f"{path}?format=pdf")
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert Activity.objects.filter(document=invoice, verb=Verb.PDF_DOWNLOADED).exists()
+    # An operation the page does not offer is refused; an unknown token stays a 404.
+    assert customer_client.post(path, {"op": "delete"}).status_code == 400
+    assert customer_client.post(path, {"op": "accept"}).status_code == 400  # not a quote
+    assert customer_client.post("/finance/i/" + "x" * 43, {"op": "accept"}).status_code == 404
+    assert customer_client.put(path).status_code == 405
+
+
+def test_redirects_after_a_post_never_spell_the_token(sent_quote, customer_client):
+    quote, path = sent_quote
+    response = customer_client.post(
+        path,
+        {"op": "accept", "accept-version": quote.content_version, "accept-signer_name": "Jane Doe"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "?"
+    quote.refresh_from_db()
+    assert quote.state == "accepted"
+    setup = customer_client.post(path, {"op": "setup_account"})
+    assert setup["Location"] == "?"

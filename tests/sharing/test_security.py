@@ -42,20 +42,20 @@ def test_headers_on_every_kind_of_token_response(sent_invoice, sent_quote, custo
     quote, quote_path = sent_quote
     responses = {
         "page": customer_client.get(path),
-        "pdf": customer_client.get(f"{path}/pdf"),
+        "pdf": customer_client.get(f"{path}?format=pdf"),
         "quote": customer_client.get(quote_path),
-        "decision": customer_client.post(f"{quote_path}/decline", {"decline-version": 1}),
-        "bad form": customer_client.post(f"{quote_path}/accept", {"accept-version": 1}),
-        "wrong method": customer_client.get(f"{path}/request-access"),
+        "decision": customer_client.post(quote_path, {"op": "decline", "decline-version": 1}),
+        "bad form": customer_client.post(quote_path, {"op": "accept", "accept-version": 1}),
+        "wrong method": customer_client.put(path),
         "unknown": customer_client.get("/finance/i/" + "x" * 43),
-        "unknown pdf": customer_client.get("/finance/q/" + "x" * 43 + "/pdf"),
-        "request access": customer_client.post(f"{path}/request-access"),
-        "account": customer_client.post(f"{path}/account"),
+        "unknown pdf": customer_client.get("/finance/q/" + "x" * 43 + "?format=pdf"),
+        "request access": customer_client.post(path, {"op": "request_access"}),
+        "account": customer_client.post(path, {"op": "setup_account"}),
     }
     link = SecureLink.objects.get(document=invoice)
     with time_machine.travel(link.expires_at + datetime.timedelta(seconds=1)):
         responses["expired"] = customer_client.get(path)
-    responses["csrf refused"] = Client(enforce_csrf_checks=True).post(f"{quote_path}/accept")
+    responses["csrf refused"] = Client(enforce_csrf_checks=True).post(quote_path, {"op": "accept"})
     SecureLink.objects.update(revoked_at=timezone.now())
     responses["invalid"] = customer_client.get(path)
     assert responses["pdf"]["Content-Type"] == "application/pdf"
@@ -74,12 +74,14 @@ def test_the_token_is_absent_from_every_table_after_send_view_and_renewal(
     _, quote_path = sent_quote
     tokens = [token_of(path), token_of(quote_path)]
     customer_client.get(path)
-    customer_client.get(f"{path}/pdf")
-    customer_client.post(f"{quote_path}/accept", {"accept-version": 1, "accept-signer_name": "J"})
+    customer_client.get(f"{path}?format=pdf")
+    customer_client.post(
+        quote_path, {"op": "accept", "accept-version": 1, "accept-signer_name": "J"}
+    )
     link = SecureLink.objects.get(document=invoice)
     expired = time_machine.travel(link.expires_at + datetime.timedelta(seconds=1))
     with expired, django_capture_on_commit_callbacks(execute=True):
-        customer_client.post(f"{path}/request-access", {"email": "x@evil.test"})
+        customer_client.post(path, {"op": "request_access", "email": "x@evil.test"})
     tokens.append(token_of(link_path_in(mail.outbox[-1])))
     dump = dump_database()
     assert len(dump) > 10_000  # the dump really holds the data
@@ -135,7 +137,7 @@ def test_a_token_url_that_404s_or_errors_logs_no_token(
         assert client.get(path).status_code == 500
         # And a CSRF refusal, which Django logs with the path.
         csrf_client = Client(enforce_csrf_checks=True)
-        assert csrf_client.post(f"{path}/request-access").status_code == 403
+        assert csrf_client.post(path, {"op": "request_access"}).status_code == 403
     finally:
         request_logger.removeHandler(caplog.handler)
     written = log_output.getvalue()
@@ -172,7 +174,7 @@ def test_rate_limits_count_the_real_client_not_a_forged_header(sent_invoice, set
     settings.TRUSTED_PROXIES = []
     statuses = [
         Client(REMOTE_ADDR="203.0.113.60", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
-        .post(f"{path}/request-access")
+        .post(path, {"op": "request_access"})
         .status_code
         for i in range(views.REQUEST_ACCESS_PER_IP.max_hits + 1)
     ]
@@ -198,9 +200,9 @@ def test_set_up_an_account_starts_the_portal_flow_for_the_linked_customer(
 ):
     _, path = sent_invoice
     page = customer_client.get(path).content.decode()
-    assert f'action="{path}/account"' in page
+    assert 'name="op" value="setup_account"' in page
     assert "Set up an account" in page
-    response = customer_client.post(f"{path}/account", {"email": "attacker@evil.test"})
+    response = customer_client.post(path, {"op": "setup_account", "email": "attacker@evil.test"})
     assert response.status_code == 302
     assert len(portal_calls) == 1
     assert portal_calls[0]["customer"] == customer
@@ -211,7 +213,7 @@ def test_set_up_an_account_starts_the_portal_flow_for_the_linked_customer(
 def test_set_up_an_account_is_rate_limited(sent_invoice, customer_client, portal_calls):
     _, path = sent_invoice
     for _ in range(ACCOUNT_SETUP_PER_LINK.max_hits + 3):
-        customer_client.post(f"{path}/account")
+        customer_client.post(path, {"op": "setup_account"})
     assert len(portal_calls) == ACCOUNT_SETUP_PER_LINK.max_hits
 
 
@@ -223,7 +225,7 @@ def test_no_account_button_where_the_business_does_not_allow_it(
     org.save()
     page = customer_client.get(path).content.decode()
     assert "Set up an account" not in page
-    response = customer_client.post(f"{path}/account")
+    response = customer_client.post(path, {"op": "setup_account"})
     assert response.status_code == 302
     assert portal_calls == []
 
@@ -233,7 +235,7 @@ def test_account_set_up_without_the_portal_function_is_a_neutral_message(
 ):
     _, path = sent_invoice
     monkeypatch.delattr(views.portal_services, "start_portal_setup_from_link")
-    response = customer_client.post(f"{path}/account", follow=True)
+    response = customer_client.post(path, {"op": "setup_account"}, follow=True)
     assert response.status_code == 200
     assert "not available here" in response.content.decode()
 
@@ -244,7 +246,7 @@ def test_account_set_up_with_the_real_portal_app(
     """The real portal entry point runs without error and answers neutrally."""
     _, path = sent_invoice
     with django_capture_on_commit_callbacks(execute=True):
-        response = customer_client.post(f"{path}/account", follow=True)
+        response = customer_client.post(path, {"op": "setup_account"}, follow=True)
     assert response.status_code == 200
     assert ACCOUNT_SETUP_ANSWER in response.content.decode()
 
@@ -252,10 +254,10 @@ def test_account_set_up_with_the_real_portal_app(
 def test_account_set_up_needs_an_active_link_and_csrf(sent_invoice, portal_calls):
     invoice, path = sent_invoice
     browser = Client(enforce_csrf_checks=True)
-    assert browser.post(f"{path}/account").status_code == 403
+    assert browser.post(path, {"op": "setup_account"}).status_code == 403
     link = SecureLink.objects.get(document=invoice)
     with time_machine.travel(link.expires_at + datetime.timedelta(seconds=1)):
-        assert Client().post(f"{path}/account").status_code == 410
+        assert Client().post(path, {"op": "setup_account"}).status_code == 410
     assert portal_calls == []
 
 
