@@ -258,7 +258,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request lines carry paths; token paths must never be logged whole.
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The filter sits on the loggers too, so a handler added later still gets redacted
+        # records (it rewrites the record itself).
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR",
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
+        "django.security": {
+            "handlers": ["console"],
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
         "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
     },
 }
