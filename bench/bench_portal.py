@@ -48,8 +48,17 @@ PORTAL_EMAIL = "accounts@harbour-cafe.test"
 PORTAL_PASSWORD = "harbour-cafe-portal-password"  # noqa: S105 (a throw-away database's)
 BATCH = 5000
 
-# State mix, out of 20: draft 2, sent 7, part-paid 2, paid 8, void 1.
-STATE_ROLLS = ["draft"] * 2 + ["sent"] * 7 + ["partially_paid"] * 2 + ["paid"] * 8 + ["void"]
+# States by age, as a business's ledger looks: recent invoices are mostly open, older ones
+# mostly paid, with a tail of overdue and part-paid ones and a few voided.
+RECENT_STATES = ["draft"] + ["sent"] * 6 + ["partially_paid"] + ["paid"] * 2  # <= 45 days
+LATE_STATES = ["sent"] * 2 + ["partially_paid"] + ["paid"] * 7  # 46-120 days
+OLD_STATES = ["paid"] * 92 + ["void"] * 3 + ["sent"] * 3 + ["partially_paid"] * 2
+
+
+def state_for(rng, age_days: int) -> str:
+    if age_days <= 45:
+        return rng.choice(RECENT_STATES)
+    return rng.choice(LATE_STATES if age_days <= 120 else OLD_STATES)
 
 
 def _at(day, hour: int):
@@ -78,6 +87,21 @@ class _explicit_timestamps:
     def __exit__(self, *exc):
         for f, auto_now, auto_now_add in self.saved:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+class Laps:
+    """Seconds per seeding step, printed as they pass."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.last = self.clock()
+
+    def __call__(self, step: str) -> None:
+        now = self.clock()
+        print(f"  {step}: {now - self.last:.1f}s", flush=True)
+        self.last = now
 
 
 def make_seed(total: int, for_customer: int):
@@ -111,6 +135,7 @@ def make_seed(total: int, for_customer: int):
 
         rng = random.Random(total)
         today = timezone.localdate()
+        laps = Laps()
         with transaction.atomic():
             owner = User.objects.create_user("owner@bench.test", "bench-password-long-enough")
             org = Organization.objects.create(
@@ -142,7 +167,7 @@ def make_seed(total: int, for_customer: int):
             for index in range(total):
                 owner_of = customer if index in theirs else rng.choice(others)
                 issue_date = today - datetime.timedelta(days=rng.randint(0, 3 * 365))
-                state = rng.choice(STATE_ROLLS)
+                state = state_for(rng, (today - issue_date).days)
                 lines, subtotal, tax_total = [], Decimal("0"), Decimal("0")
                 for position in range(rng.randint(1, 3)):
                     quantity = Decimal(rng.randint(1, 10))
@@ -193,8 +218,10 @@ def make_seed(total: int, for_customer: int):
                 )
                 line_sets.append(lines)
 
+            laps("built rows")
             with _explicit_timestamps(Document, Payment, Activity):
                 Document.objects.bulk_create(documents, batch_size=BATCH)
+                laps("documents")
                 NumberSequence.objects.update_or_create(
                     organization=org, kind=Kind.INVOICE, defaults={"next_value": total + 1}
                 )
@@ -204,22 +231,34 @@ def make_seed(total: int, for_customer: int):
                         line.document = document
                         all_lines.append(line)
                 DocumentLine.objects.bulk_create(all_lines, batch_size=BATCH)
+                laps("lines")
 
-                paid_documents = [d for d in documents if d.amount_paid > 0]
-                payments = [
-                    Payment(
+                # A customer pays the month's invoices in one transfer: one payment per
+                # customer and month, allocated to each invoice it settles.
+                settled = {}
+                for document in documents:
+                    if document.amount_paid > 0:
+                        month = (document.customer_id, document.issue_date.replace(day=1))
+                        settled.setdefault(month, []).append(document)
+                distinct, payments, paid_documents = [], [], []
+                for invoices in settled.values():
+                    paid_on = min(
+                        today, max(d.issue_date for d in invoices) + datetime.timedelta(days=10)
+                    )
+                    payment = Payment(
                         organization=org,
-                        customer_id=d.customer_id,
-                        date=min(today, d.issue_date + datetime.timedelta(days=10)),
-                        amount=d.amount_paid,
-                        currency=d.currency,
+                        customer_id=invoices[0].customer_id,
+                        date=paid_on,
+                        amount=sum(d.amount_paid for d in invoices),
+                        currency="USD",
                         method="bank_transfer",
                         created_by=owner,
-                        created_at=_at(min(today, d.issue_date + datetime.timedelta(days=10)), 12),
+                        created_at=_at(paid_on, 12),
                     )
-                    for d in paid_documents
-                ]
-                Payment.objects.bulk_create(payments, batch_size=BATCH)
+                    distinct.append(payment)
+                    payments += [payment] * len(invoices)
+                    paid_documents += invoices
+                Payment.objects.bulk_create(distinct, batch_size=BATCH)
                 PaymentAllocation.objects.bulk_create(
                     [
                         PaymentAllocation(payment=p, invoice=d, amount=d.amount_paid)
@@ -227,6 +266,8 @@ def make_seed(total: int, for_customer: int):
                     ],
                     batch_size=BATCH,
                 )
+
+                laps("payments")
 
                 def activity(document, verb, at, details):
                     return Activity(
@@ -272,12 +313,13 @@ def make_seed(total: int, for_customer: int):
                             payment.created_at,
                             {
                                 "payment_id": payment.pk,
-                                "amount": str(payment.amount),
+                                "amount": str(document.amount_paid),
                                 "method": payment.method,
                             },
                         )
                     )
                 Activity.objects.bulk_create(rows, batch_size=BATCH)
+                laps("activity")
 
             # A portal account with a password, then access through the staff service (an
             # existing account is made active at once, with a notice email).
@@ -292,7 +334,10 @@ def make_seed(total: int, for_customer: int):
 
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # as autovacuum would soon after such a load
+                # What autovacuum does soon after such a load (PostgreSQL 13+ vacuums
+                # insert-only tables too): statistics, and the visibility map.
+                cursor.execute("VACUUM ANALYZE")
+            laps("vacuum analyze")
 
         print(
             f"  {Document.objects.count()} invoices ({for_customer} Harbour Cafe's), "
@@ -307,10 +352,45 @@ def make_seed(total: int, for_customer: int):
         )
         if response.status_code != 302 or response["Location"] != "/finance/customer-portal/":
             raise RuntimeError(f"portal sign-in failed: HTTP {response.status_code}")
+        if connection.vendor == "postgresql":
+            for endpoint in ENDPOINTS:
+                sql_per_view[endpoint.name] = sql_time(client, endpoint.path)
         name = settings.SESSION_COOKIE_NAME
         return {"portal": f"{name}={client.cookies[name].value}"}
 
     return seed
+
+
+# Filled by the seed (in the child process that runs one size): the database's own time
+# for each page's queries, which the load on the machine blurs far less than wrk's figures.
+sql_per_view: dict[str, dict] = {}
+SQL_SAMPLES = 5
+
+
+def sql_time(client, path: str) -> dict:
+    """Queries per view of `path`, and their planning + execution time by EXPLAIN ANALYZE
+    (median over a few views), in ms."""
+    import statistics
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(path)  # warm the caches
+    totals, count = [], 0
+    for _ in range(SQL_SAMPLES):
+        with CaptureQueriesContext(connection) as captured:
+            if client.get(path).status_code != 200:
+                raise RuntimeError(f"{path} did not answer 200")
+        count = len(captured.captured_queries)
+        total = 0.0
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                if query["sql"].lstrip().upper().startswith("SELECT"):
+                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query["sql"])
+                    plan = cursor.fetchone()[0][0]
+                    total += plan["Planning Time"] + plan["Execution Time"]
+        totals.append(total)
+    return {"queries": count, "sql_ms": statistics.median(totals)}
 
 
 ENDPOINTS = [
@@ -321,12 +401,16 @@ ENDPOINTS = [
 
 def measure_one(args, total: int, for_customer: int) -> list:
     """One size, in this process (Django's settings are per process: one database each)."""
-    return run(
+    results = run(
         f"Customer portal, {total:,} invoices ({for_customer:,} the customer's)",
         make_seed(total, for_customer),
         ENDPOINTS,
         **run_options(args),
     )
+    for name, sql in sql_per_view.items():
+        print(f"  {name}: {sql['queries']} queries, {sql['sql_ms']:.2f} ms in the database")
+    print(flush=True)
+    return results
 
 
 def measure_in_child(args, total: int) -> list:
@@ -347,7 +431,8 @@ def measure_in_child(args, total: int) -> list:
         finished = subprocess.run(command, timeout=1200, check=False)
         if not out.exists():
             raise SystemExit(f"the {total:,}-invoice run failed (exit {finished.returncode})")
-        return [Result(**row) for row in json.loads(out.read_text())]
+        data = json.loads(out.read_text())
+        return [Result(**row) for row in data["results"]], data["sql"]
 
 
 def main() -> None:
@@ -365,10 +450,13 @@ def main() -> None:
     if args.only:  # a child of the run below
         results = measure_one(args, args.only, sizes[args.only])
         if args.json:
-            args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+            data = {"results": [asdict(r) for r in results], "sql": sql_per_view}
+            args.json.write_text(json.dumps(data, indent=2) + "\n")
         return
 
-    runs = {total: measure_in_child(args, total) for total in sizes}
+    runs, sql = {}, {}
+    for total in sizes:
+        runs[total], sql[total] = measure_in_child(args, total)
     large, small = runs[LARGE], runs[SMALL]
     targets = [ratio_target(large, e.name, RATIO_TARGET) for e in ENDPOINTS]
     print()
@@ -379,7 +467,9 @@ def main() -> None:
         print(
             f"{endpoint.name}: p99 {big.p99_ms} ms at {LARGE:,} invoices, "
             f"{little.p99_ms} ms at {SMALL:,}; req/s {big.requests_per_second} vs "
-            f"{little.requests_per_second}"
+            f"{little.requests_per_second}; database time per view "
+            f"{sql[LARGE][endpoint.name]['sql_ms']:.2f} ms vs "
+            f"{sql[SMALL][endpoint.name]['sql_ms']:.2f} ms"
         )
         targets.append(
             Target(
@@ -395,6 +485,7 @@ def main() -> None:
             json.dumps(
                 {
                     "runs": {str(k): [asdict(r) for r in v] for k, v in runs.items()},
+                    "sql": {str(k): v for k, v in sql.items()},
                     "targets": [{**asdict(t), "met": t.met} for t in targets],
                 },
                 indent=2,

@@ -62,6 +62,7 @@ v1 = [
     ),
     path("documents/<int:pk>/send", views.DocumentSendView.as_view(), name="api-document-send"),
     path("documents/<int:pk>/links/", views.DocumentLinksView.as_view(), name="api-document-links"),
+    path("links/<int:pk>/revoke", views.LinkRevokeView.as_view(), name="api-link-revoke"),
     path(
         "documents/<int:pk>/activity/",
         views.DocumentActivityView.as_view(),

@@ -441,6 +441,22 @@ class CustomerLinksRevokeView(ApiView):
         return Response(s.RevokedOutSerializer({"revoked": count}).data)
 
 
+class LinkRevokeView(ApiView):
+    @extend_schema(
+        operation_id="links_revoke",
+        summary="Revoke one secure link",
+        description="The link stops working at once and cannot be renewed; revoking a "
+        "revoked link changes nothing.",
+        tags=[LINKS],
+        request=None,
+        responses={200: s.LinkOutSerializer, **errors(413, *READ_ERRORS)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        link = _links(self).get_or_404(pk=pk)
+        link = sharing_services.revoke_link(link=link, actor=self.actor())
+        return Response(s.LinkOutSerializer(link).data)
+
+
 # --- Portal access ---------------------------------------------------------------------
 
 

@@ -39,9 +39,23 @@ class ClientIPMiddleware:
         return self.get_response(request)
 
 
+USER_AGENT_MAX = 400
+# NUL and the other C0 controls: PostgreSQL refuses NUL in text, and none belongs in a log.
+_CONTROL_CHARACTERS = dict.fromkeys(range(32))
+
+
 def request_origin(request: HttpRequest) -> dict:
-    """IP and user agent of a request, as activity rows record them."""
-    return {
-        "ip": getattr(request, "client_ip", None) or None,
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400],
-    }
+    """IP and user agent of a request, as activity rows record them.
+
+    Both are whatever the client sent, so both are cleaned here, once, for every caller: an
+    address that is not an IP (a unix-socket peer, a garbled header) is recorded as unknown
+    rather than breaking the inet column, and the user agent loses control characters.
+    """
+    ip = getattr(request, "client_ip", None) or None
+    if ip is not None:
+        try:
+            ip = str(ipaddress.ip_address(ip))
+        except ValueError:
+            ip = None
+    user_agent = request.META.get("HTTP_USER_AGENT", "").translate(_CONTROL_CHARACTERS)
+    return {"ip": ip, "user_agent": user_agent[:USER_AGENT_MAX]}

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from solabooks.core.forms import DecimalField
 from solabooks.core.money import CURRENCY_CHOICES, round_money
 from solabooks.customers.models import Customer
 
@@ -116,9 +117,9 @@ class DocumentForm(forms.Form):
 class LineForm(forms.Form):
     description = forms.CharField(max_length=MAX_DESCRIPTION)
     # Digits follow the DocumentLine columns, so nothing valid here can overflow them.
-    quantity = forms.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = forms.DecimalField(max_digits=14, decimal_places=3, label="Unit price")
-    tax_rate = forms.DecimalField(
+    quantity = DecimalField(max_digits=12, decimal_places=3)
+    unit_price = DecimalField(max_digits=14, decimal_places=3, label="Unit price")
+    tax_rate = DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=0,
@@ -258,9 +259,9 @@ class PaymentCustomerForm(forms.Form):
         self.fields["customer"].widget.attrs["data-autosubmit"] = ""
 
 
-def _money_field(**kwargs) -> forms.DecimalField:
+def _money_field(**kwargs) -> DecimalField:
     # 12 whole digits: far beyond any real payment, and well inside the money columns.
-    return forms.DecimalField(
+    return DecimalField(
         max_digits=15, decimal_places=3, widget=forms.NumberInput(attrs={"step": "any"}), **kwargs
     )
 

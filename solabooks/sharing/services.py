@@ -255,6 +255,25 @@ def invalidate_document_links(*, document, actor: Actor, reason: str) -> int:
 
 
 @transaction.atomic
+def revoke_link(*, link: SecureLink, actor: Actor) -> SecureLink:
+    """Revoke one link. Revoking a revoked link changes nothing (and records nothing)."""
+    link = SecureLink.objects.select_for_update().get(pk=link.pk)
+    if link.revoked_at is not None:
+        return link
+    _revoke(SecureLink.objects.filter(pk=link.pk), reason="revoked")
+    link.refresh_from_db(fields=["revoked_at", "revoked_reason"])
+    record_activity(
+        organization=link.organization,
+        document=link.document,
+        customer=link.customer,
+        verb=Verb.LINKS_REVOKED,
+        actor=actor,
+        details={"count": 1, "reason": "revoked", "link_id": link.pk},
+    )
+    return link
+
+
+@transaction.atomic
 def revoke_customer_links(*, customer, actor: Actor) -> int:
     """Revoke all of a customer's links, expired ones too (they could still be renewed)."""
     links = unrevoked_customer_links(customer=customer).select_for_update()

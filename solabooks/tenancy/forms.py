@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 
 from solabooks.core.errors import DomainError
+from solabooks.core.forms import IdField
 from solabooks.core.money import CURRENCY_CHOICES
 
 from .models import Role, User, hex_colour, number_prefix
@@ -140,3 +141,7 @@ class MemberRoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. “Accounting sync”.")
+
+
+class SwitchOrganizationForm(forms.Form):
+    organization = IdField()

@@ -22,6 +22,7 @@ from .forms import (
     MemberRoleForm,
     OrganizationSettingsForm,
     StaffLoginForm,
+    SwitchOrganizationForm,
 )
 from .middleware import SESSION_KEY
 from .models import Membership, Role
@@ -66,11 +67,16 @@ def staff_logout(request: HttpRequest) -> HttpResponse:
 def switch_organization(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("staff-login")
-    try:
-        wanted = int(request.POST.get("organization", ""))
-    except ValueError:
-        wanted = None
-    membership = Membership.objects.filter(user=request.user, organization_id=wanted).first()
+    form = SwitchOrganizationForm(request.POST)
+    membership = None
+    if form.is_valid():
+        membership = (
+            Membership.objects.filter(
+                user=request.user, organization_id=form.cleaned_data["organization"]
+            )
+            .select_related("organization")
+            .first()
+        )
     if membership is None:
         messages.error(request, "You are not a member of that business.")
     else:

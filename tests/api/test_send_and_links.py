@@ -160,3 +160,26 @@ def test_a_void_document_cannot_be_sent(api, customer):
     response = send(api, void)
     assert response.status_code == 400
     assert not SecureLink.objects.exists()
+
+
+def test_revoke_one_link_stops_it_and_only_it(
+    api, invoice, customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send(api, invoice).json()["link"]["id"]
+        second = send(api, invoice).json()["link"]["id"]
+    answer = api.post(f"{API}/links/{first}/revoke")
+    assert answer.status_code == 200
+    assert answer.json()["revoked_at"] is not None
+    assert SecureLink.objects.get(pk=first).revoked_at is not None
+    assert SecureLink.objects.get(pk=second).revoked_at is None
+    # Revoking again changes nothing and still answers the link.
+    again = api.post(f"{API}/links/{first}/revoke")
+    assert again.status_code == 200
+    assert again.json()["revoked_at"] == answer.json()["revoked_at"]
+
+
+def test_another_business_cannot_revoke_a_link(api, other_api, invoice):
+    link_id = send(api, invoice).json()["link"]["id"]
+    assert other_api.post(f"{API}/links/{link_id}/revoke").status_code == 404
+    assert SecureLink.objects.get(pk=link_id).revoked_at is None

@@ -175,8 +175,9 @@ def test_every_field_of_every_form_survives_nasty_values(
             before = counts()
             response = owner_client.post(url, {**body, field: value})
             assert response.status_code < 500, (form_name, field, value)
-            if response.status_code == 200:
-                # The form came back with its errors: nothing at all was written.
+            if response.status_code == 200 and not response.context.get("new_key"):
+                # The form came back with its errors (the API key page alone answers a
+                # success with 200, showing the new key once): nothing at all was written.
                 assert counts() == before, (form_name, field, value)
                 assert b"errorlist" in response.content or b"message error" in response.content
 
@@ -273,7 +274,6 @@ def test_too_many_fields_is_a_400_not_a_500(owner_client, world):
         {"lines-TOTAL_FORMS": "abc", "lines-INITIAL_FORMS": "0"},
         {"lines-TOTAL_FORMS": "1e999", "lines-INITIAL_FORMS": "0"},
         {"lines-TOTAL_FORMS": "99999999999999999999", "lines-INITIAL_FORMS": "0"},
-        {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "5"},
         {"lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0"},
     ],
 )
@@ -307,8 +307,10 @@ def test_negative_zero_is_stored_as_zero(owner_client, world, value):
     )
     assert response.status_code == 302
     document = Document.objects.for_org(world["customer"].organization).latest("pk")
+    line = document.lines.get()
+    assert not line.unit_price.is_signed() and not line.tax_rate.is_signed()
     page = owner_client.get(reverse("document-detail", args=[document.pk])).content.decode()
-    assert "-0" not in page.replace("-0001", "")
+    assert "-0.0" not in page and ">-0<" not in page
 
 
 @pytest.mark.parametrize(
