@@ -110,8 +110,23 @@ class Document(models.Model):
         ]
         indexes = [
             models.Index(fields=["organization", "kind", "state"]),
-            models.Index(fields=["organization", "customer", "kind"]),
+            # One customer's documents of a kind in list order (the portal's lists, the
+            # customer page): a page reads only its rows, and with `state` included the
+            # page count is an index-only scan, however many documents the business has.
+            models.Index(
+                fields=["organization", "customer", "kind", "-issue_date", "-sequence"],
+                include=["state"],
+                name="document_customer_list_idx",
+            ),
             models.Index(fields=["organization", "kind", "-issue_date", "-sequence"]),
+            # Open invoices only, with what the balances add up (receivables_by_currency):
+            # the dashboards read these few rows from the index, not every invoice ever sent.
+            models.Index(
+                fields=["organization", "customer", "currency"],
+                include=["due_date", "total", "amount_paid"],
+                condition=Q(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES),
+                name="document_open_invoices_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from solabooks.activity.models import Activity
@@ -11,30 +11,34 @@ from .models import OPEN_INVOICE_STATES, Document, Kind, Payment, PaymentAllocat
 
 
 def receivables_by_currency(*, organization, customer=None) -> list[dict]:
-    """Open and overdue balance per currency, in one query."""
+    """Open and overdue balance per currency, in one query.
+
+    It reads only the open invoices' index (Document.Meta: document_open_invoices_idx holds
+    the currency, due date, total and amount paid of open invoices), so a dashboard costs
+    the same however many paid invoices the business or customer has.
+    """
     today = timezone.localdate()
     invoices = Document.objects.for_org(organization).filter(
         kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES
     )
     if customer is not None:
         invoices = invoices.filter(customer=customer)
+    balance = F("total") - F("amount_paid")
     rows = (
         invoices.values("currency")
-        .annotate(open=Sum(F("total") - F("amount_paid")), count=Count("id"))
+        .annotate(
+            open=Sum(balance),
+            count=Count("*"),
+            overdue=Sum(balance, filter=Q(due_date__lt=today), default=Decimal("0")),
+        )
         .order_by("currency")
-    )
-    overdue = dict(
-        invoices.filter(due_date__lt=today)
-        .values("currency")
-        .annotate(overdue=Sum(F("total") - F("amount_paid")))
-        .values_list("currency", "overdue")
     )
     return [
         {
             "currency": r["currency"],
             "open": r["open"],
             "count": r["count"],
-            "overdue": overdue.get(r["currency"], Decimal("0")),
+            "overdue": r["overdue"],
         }
         for r in rows
     ]

@@ -27,30 +27,17 @@ NASTY = [
     "12\x003",
     "-1",
     "-0",
-    "0",
-    "-0.00",
     "1e999",
-    "-1e999",
-    "1E+5",
     "NaN",
-    "-nan",
     "sNaN",
-    "Infinity",
     "-Infinity",
-    "inf",
     "١٢٣",  # Arabic-Indic digits
     "１２３",  # full-width digits
     "9" * 40,
     "0.0000000001",
-    "1_000",
-    "0x10",
     "2025-02-30",
     "0001-01-01",
-    "9999-12-31",
-    "275760-01-01",
     "<script>alert(1)</script>",
-    "' OR 1=1 --",
-    "%00",
     "\u202e\u0645",  # right-to-left override
     "x" * 20_000,
 ]
@@ -104,7 +91,10 @@ CUSTOMER_BODY = {
 
 
 def forms(world, org) -> dict:
-    """name -> (url, valid body). Each field of each body gets every NASTY value."""
+    """name -> (url, valid body). Each field of each body gets every NASTY value.
+
+    "INVOICE" in a key and "OTHER" as a value are filled in with real ids by `form_case`.
+    """
     invoice, customer = world["invoice"], world["customer"]
     payment = {
         "customer": str(customer.pk),
@@ -114,7 +104,7 @@ def forms(world, org) -> dict:
         "method": "cash",
         "reference": "ref",
         "issue_receipt": "on",
-        f"allocation_{invoice.pk}": "10",
+        "allocation_INVOICE": "10",
     }
     line_fields = {
         "lines-0-description": "Work",
@@ -129,66 +119,109 @@ def forms(world, org) -> dict:
     edit = document_post(due_date="2025-03-31")
     edit.update(line_fields)
     return {
-        "settings": (reverse("organization-settings"), settings_body(org)),
+        "settings": (lambda: reverse("organization-settings"), settings_body(org)),
         "member-add": (
-            reverse("member-list"),
+            lambda: reverse("member-list"),
             {"email": "new@staff.test", "role": "manager", "password": ""},
         ),
-        "member-role": (reverse("member-role", args=[world["membership"].pk]), {"role": "accountant"}),
-        "api-key": (reverse("api-key-list"), {"name": "Sync"}),
-        "switch": (reverse("switch-organization"), {"organization": str(org.pk)}),
-        "customer-create": (reverse("customer-create"), CUSTOMER_BODY),
-        "customer-edit": (reverse("customer-edit", args=[customer.pk]), CUSTOMER_BODY),
-        "invoice-create": (reverse("document-create", args=["invoice"]), create),
+        "member-role": (
+            lambda: reverse("member-role", args=[world["membership"].pk]),
+            {"role": "accountant"},
+        ),
+        "api-key": (lambda: reverse("api-key-list"), {"name": "Sync"}),
+        "switch": (lambda: reverse("switch-organization"), {"organization": str(org.pk)}),
+        "customer-create": (lambda: reverse("customer-create"), CUSTOMER_BODY),
+        "customer-edit": (lambda: reverse("customer-edit", args=[customer.pk]), CUSTOMER_BODY),
+        "invoice-create": (lambda: reverse("document-create", args=["invoice"]), create),
         "quote-create": (
-            reverse("document-create", args=["quote"]),
+            lambda: reverse("document-create", args=["quote"]),
             {**create, "valid_until": "2025-04-01"},
         ),
-        "invoice-edit": (reverse("document-edit", args=[invoice.pk]), edit),
-        "transition": (reverse("document-transition", args=[invoice.pk]), {"action": "void"}),
-        "reassign": (reverse("document-reassign", args=[invoice.pk]), {"customer": "OTHER"}),
-        "convert": (reverse("document-convert", args=[world["quote"].pk]), {"to_kind": "invoice"}),
-        "payment-create": (reverse("payment-create"), payment),
-        "send": (reverse("document-send", args=[invoice.pk]), {"subject": "Hi", "message": "Hello"}),
+        "invoice-edit": (lambda: reverse("document-edit", args=[invoice.pk]), edit),
+        "transition": (
+            lambda: reverse("document-transition", args=[invoice.pk]),
+            {"action": "void"},
+        ),
+        "reassign": (
+            lambda: reverse("document-reassign", args=[invoice.pk]),
+            {"customer": "OTHER"},
+        ),
+        "convert": (
+            lambda: reverse("document-convert", args=[world["quote"].pk]),
+            {"to_kind": "invoice"},
+        ),
+        "payment-create": (lambda: reverse("payment-create"), payment),
+        "send": (
+            lambda: reverse("document-send", args=[invoice.pk]),
+            {"subject": "Hi", "message": "Hello"},
+        ),
         "portal-enable": (
-            reverse("portal-access-enable", args=[customer.pk]),
+            lambda: reverse("portal-access-enable", args=[customer.pk]),
             {"confirm_email": customer.email},
         ),
     }
 
 
-FORM_NAMES = [
-    "settings", "member-add", "member-role", "api-key", "switch", "customer-create",
-    "customer-edit", "invoice-create", "quote-create", "invoice-edit", "transition", "reassign",
-    "convert", "payment-create", "send", "portal-enable",
-]  # fmt: skip
+class _Stub:
+    pk = 1
+    email = "x@y.test"
+
+
+def _static_fields() -> list[tuple[str, str]]:
+    """(form, field) pairs, known without a database, for parametrizing."""
+    stub_org = type("Org", (), {k: "" for k in ("name", "address", "reply_to_email",
+        "brand_colour", "default_currency", "time_zone", "payment_terms_days",
+        "invoice_prefix", "quote_prefix", "sales_order_prefix", "receipt_prefix", "pk")})()  # fmt: skip
+    stub = {"customer": _Stub(), "invoice": _Stub(), "quote": _Stub(), "membership": _Stub()}
+    return [
+        (name, field)
+        for name, (_, body) in forms(stub, stub_org).items()
+        for field in body
+    ]
+
+
+FORM_FIELDS = _static_fields()
+
+
+def form_case(world, org, other_customer, name: str) -> tuple[str, dict]:
+    url, body = forms(world, org)[name]
+    real = {}
+    for key, value in body.items():
+        key = key.replace("INVOICE", str(world["invoice"].pk))
+        real[key] = str(other_customer.pk) if value == "OTHER" else value
+    return url(), real
+
+
+@pytest.mark.parametrize("form_name,field", FORM_FIELDS, ids=[f"{n}:{f}" for n, f in FORM_FIELDS])
+def test_every_field_of_every_form_survives_nasty_values(
+    owner_client, world, org, other_customer, form_name, field
+):
+    url, body = form_case(world, org, other_customer, form_name)
+    field = field.replace("INVOICE", str(world["invoice"].pk))
+    for value in NASTY:
+        before = counts()
+        response = owner_client.post(url, {**body, field: value})
+        assert response.status_code < 500, (form_name, field, value)
+        if response.status_code == 200 and not response.context.get("new_key"):
+            # The form came back with its errors (the API key page alone answers a
+            # success with 200, showing the new key once): nothing at all was written.
+            assert counts() == before, (form_name, field, value)
+            assert b"errorlist" in response.content or b"message error" in response.content
+
+
+FORM_NAMES = sorted({name for name, _ in FORM_FIELDS})
 
 
 @pytest.mark.parametrize("form_name", FORM_NAMES)
-def test_every_field_of_every_form_survives_nasty_values(
+def test_a_field_sent_twice_or_left_out_is_never_a_500(
     owner_client, world, org, other_customer, form_name
 ):
-    url, body = forms(world, org)[form_name]
-    body = {k: (str(other_customer.pk) if v == "OTHER" else v) for k, v in body.items()}
+    url, body = form_case(world, org, other_customer, form_name)
     for field in body:
-        for value in NASTY:
-            before = counts()
-            response = owner_client.post(url, {**body, field: value})
-            assert response.status_code < 500, (form_name, field, value)
-            if response.status_code == 200 and not response.context.get("new_key"):
-                # The form came back with its errors (the API key page alone answers a
-                # success with 200, showing the new key once): nothing at all was written.
-                assert counts() == before, (form_name, field, value)
-                assert b"errorlist" in response.content or b"message error" in response.content
-
-
-def test_a_field_sent_twice_or_left_out_is_a_form_error(owner_client, world, org):
-    for name, (url, body) in forms(world, org).items():
-        for field in body:
-            missing = {k: v for k, v in body.items() if k != field}
-            assert owner_client.post(url, missing).status_code < 500, (name, field)
-            doubled = {**body, field: [body[field], "x\x00"]}
-            assert owner_client.post(url, doubled).status_code < 500, (name, field)
+        missing = {k: v for k, v in body.items() if k != field}
+        assert owner_client.post(url, missing).status_code < 500, field
+        doubled = {**body, field: [body[field], "x\x00"]}
+        assert owner_client.post(url, doubled).status_code < 500, field
 
 
 QUERY_PARAMS = ["page", "customer", "state", "kind", "q", "number", "next", "organization"]
