@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a file: make `bench` importable
 from bench.harness import (
     Endpoint,
     argument_parser,
+    cpu_per_request,
     free_port,
     ratio_target,
     run,
@@ -113,7 +114,9 @@ def seed() -> dict[str, str]:
     answer = client.get(f"/finance/api/v1/documents/?page_size={PAGE_SIZE}")
     if answer.status_code != 200 or len(answer.json()["results"]) != PAGE_SIZE:
         raise RuntimeError(f"the documents list did not answer {PAGE_SIZE} documents")
-    return {"auth": authorization, "send_id": str(to_send.pk)}
+    values = {"auth": authorization, "send_id": str(to_send.pk)}
+    print("  " + cpu_per_request(ENDPOINTS, values), flush=True)
+    return values
 
 
 ENDPOINTS = [
@@ -176,7 +179,9 @@ def main() -> None:
     else:
         env["EMAIL_URL"] = f"{args.email}://"
     try:
-        results = run(f"{title} (email: {args.email})", seed, ENDPOINTS, **run_options(args), env=env)
+        results = run(
+            f"{title} (email: {args.email})", seed, ENDPOINTS, **run_options(args), env=env
+        )
     finally:
         if sink is not None:
             sink.__exit__(None, None, None)

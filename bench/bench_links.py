@@ -28,6 +28,7 @@ from bench.harness import (
     Endpoint,
     Target,
     argument_parser,
+    cpu_per_request,
     ratio_target,
     run,
     run_options,
@@ -135,7 +136,9 @@ def seed() -> dict[str, str]:
         # are part of the first render.
         document_pdf(document=Document.objects.get(pk=document.pk))
         pdf_render_seconds.append(time.perf_counter() - started)
-    return {"link": issued.raw_token}
+    values = {"link": issued.raw_token}
+    print("  " + cpu_per_request(ENDPOINTS, values), flush=True)
+    return values
 
 
 ENDPOINTS = [

@@ -3,8 +3,9 @@
 .venv/bin/python bench/bench_portal.py [--duration 5]
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/solabooks_bench .venv/bin/python bench/bench_portal.py
 
-Two runs, each on its own new database (created beside the one DATABASE_URL names, dropped
-at the end; DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/solabooks_bench):
+Two runs, each in its own child process and on its own new database (created beside the one
+DATABASE_URL names, dropped at the end; DATABASE_URL defaults to
+postgres://postgres@127.0.0.1:5432/solabooks_bench):
 - large: one business with 100,000 invoices, 5,000 of them the signed-in customer's;
 - small: the same business shape with 1,000 invoices (50 of them the customer's).
 
@@ -15,9 +16,15 @@ of its p99 at 1,000.
 The data is written with bulk_create (the services would take an hour for 100,000
 invoices) but as the services would leave it: numbers from one sequence per kind and the
 sequence row moved past them, line amounts and totals rounded as `_write_lines` does,
-amount_paid backed by a payment and its allocation, and the Activity rows the services write
-(created, sent, payment recorded, voided) with their dates. The customer signs in through
-the portal's login page (a test Client posting the form), and wrk sends that session cookie.
+amount_paid backed by payments and their allocations (one payment per customer and month),
+and the Activity rows the services write (created, sent, payment recorded, voided) with
+their dates. States follow age: recent invoices mostly open, old ones mostly paid. Then
+VACUUM ANALYZE, as autovacuum would after such a load. The customer signs in through the
+portal's login page (a test Client posting the form), and wrk sends that session cookie.
+
+Besides wrk's figures, each run prints the pages' CPU per request in-process and their
+queries' database time (EXPLAIN ANALYZE, median of 5 views); both are far less sensitive
+than p99 to other work on the machine.
 """
 
 import argparse
@@ -32,6 +39,7 @@ from bench.harness import (
     Endpoint,
     Target,
     argument_parser,
+    cpu_per_request,
     ratio_target,
     run,
     run_options,
@@ -301,7 +309,9 @@ def make_seed(total: int, for_customer: int):
                     if document.state == State.VOID:
                         rows.append(
                             activity(
-                                document, Verb.VOIDED, _at(document.issue_date, 15),
+                                document,
+                                Verb.VOIDED,
+                                _at(document.issue_date, 15),
                                 {"from": "sent", "to": "void"},
                             )
                         )
@@ -356,7 +366,9 @@ def make_seed(total: int, for_customer: int):
             for endpoint in ENDPOINTS:
                 sql_per_view[endpoint.name] = sql_time(client, endpoint.path)
         name = settings.SESSION_COOKIE_NAME
-        return {"portal": f"{name}={client.cookies[name].value}"}
+        values = {"portal": f"{name}={client.cookies[name].value}"}
+        print("  " + cpu_per_request(ENDPOINTS, values), flush=True)
+        return values
 
     return seed
 

@@ -15,4 +15,23 @@ def quantum(currency: str) -> Decimal:
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
-    return Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    rounded = Decimal(amount).quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    # -0.001 rounds to -0.00; a zero is printed without a sign.
+    return abs(rounded) if rounded.is_zero() else rounded
+
+
+def minor_unit_error(amount: Decimal, currency: str) -> str | None:
+    """Why `amount` is not an exact amount of `currency` (None when it is).
+
+    Payments are money that changed hands: 10.5 JPY or 12.345 USD is a typo to point out,
+    not something to round quietly.
+    """
+    amount = Decimal(amount)
+    if not amount.is_finite():
+        return "Enter a number."
+    if round_money(amount, currency) == amount:
+        return None
+    places = CURRENCY_MINOR_UNITS.get(currency, 2)
+    if places == 0:
+        return f"{currency} amounts are whole numbers, without decimals."
+    return f"{currency} amounts have at most {places} decimal places."

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -7,20 +6,13 @@ from django.views.generic import TemplateView
 
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
+from solabooks.core.paging import page_of
 from solabooks.documents.models import Kind
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import selectors, services
 from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
-
-PAGE_SIZE = 25
-
-
-def page_of(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> Page:
-    """The page asked for by ?page=. get_page() turns junk ("abc") into page 1 and a page
-    past the end (99999) into the last page, so a hand-edited URL never errors."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 class CustomerMixin(StaffViewMixin):

@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from solabooks.core.forms import DecimalField
-from solabooks.core.money import CURRENCY_CHOICES, round_money
+from solabooks.core.money import CURRENCY_CHOICES, minor_unit_error, round_money
 from solabooks.customers.models import Customer
 
 from .models import STATES_BY_KIND, Document, Kind, PaymentMethod
@@ -46,19 +45,32 @@ def customer_field(organization, **kwargs) -> forms.ModelChoiceField:
     )
 
 
+def customer_filter_field(organization) -> forms.ModelChoiceField:
+    """`?customer=<id>` on a list (links from a customer's page keep it): a hidden input, not
+    a select of every customer, so a list page costs the same with 5 or 50,000 customers."""
+    return customer_field(organization, required=False, widget=forms.HiddenInput)
+
+
 class DocumentFilterForm(forms.Form):
     state = forms.ChoiceField(required=False)
-    customer = forms.ModelChoiceField(queryset=None, required=False, empty_label="All customers")
+    customer = forms.ModelChoiceField(queryset=None, required=False)
+    customer_name = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Customer",
+        widget=forms.TextInput(attrs={"placeholder": "Name", "type": "search"}),
+    )
     number = forms.CharField(required=False, max_length=32, label="Number")
+    overdue = forms.BooleanField(required=False, label="Overdue only")
 
     def __init__(self, *args, organization, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", "All states")] + [
             (state.value, state.label) for state in STATES_BY_KIND[Kind(kind)]
         ]
-        self.fields["customer"] = customer_field(
-            organization, required=False, empty_label="All customers"
-        )
+        self.fields["customer"] = customer_filter_field(organization)
+        if kind != Kind.INVOICE:
+            del self.fields["overdue"]
 
     def filters(self) -> dict | None:
         """The filters to apply, or None when the input is not valid (then nothing matches)."""
@@ -69,7 +81,9 @@ class DocumentFilterForm(forms.Form):
         return {
             "state": self.cleaned_data["state"],
             "customer": self.cleaned_data["customer"],
+            "customer_name": self.cleaned_data["customer_name"].strip(),
             "number": self.cleaned_data["number"].strip(),
+            "overdue": self.cleaned_data.get("overdue", False),
         }
 
 
@@ -114,11 +128,25 @@ class DocumentForm(forms.Form):
         return data
 
 
+def _labelled(widget: type[forms.Widget], label: str) -> forms.Widget:
+    """The line inputs sit under one table header, so each carries its own accessible name."""
+    return widget(attrs={"aria-label": label})
+
+
 class LineForm(forms.Form):
-    description = forms.CharField(max_length=MAX_DESCRIPTION)
+    description = forms.CharField(
+        max_length=MAX_DESCRIPTION, widget=_labelled(forms.TextInput, "Description")
+    )
     # Digits follow the DocumentLine columns, so nothing valid here can overflow them.
-    quantity = DecimalField(max_digits=12, decimal_places=3)
-    unit_price = DecimalField(max_digits=14, decimal_places=3, label="Unit price")
+    quantity = DecimalField(
+        max_digits=12, decimal_places=3, widget=_labelled(forms.NumberInput, "Quantity")
+    )
+    unit_price = DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        label="Unit price",
+        widget=_labelled(forms.NumberInput, "Unit price"),
+    )
     tax_rate = DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -126,6 +154,7 @@ class LineForm(forms.Form):
         max_value=100,
         initial=Decimal("0"),
         label="Tax %",
+        widget=_labelled(forms.NumberInput, "Tax %"),
         error_messages={
             "min_value": "A tax rate is a percentage from 0 to 100.",
             "max_value": "A tax rate is a percentage from 0 to 100.",
@@ -239,12 +268,16 @@ class ConvertForm(forms.Form):
 
 class PaymentFilterForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=None, required=False)
+    customer_name = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Customer",
+        widget=forms.TextInput(attrs={"placeholder": "Name", "type": "search"}),
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"] = customer_field(
-            organization, required=False, empty_label="All customers"
-        )
+        self.fields["customer"] = customer_filter_field(organization)
 
 
 class PaymentCustomerForm(forms.Form):
@@ -279,8 +312,8 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(required=False, max_length=100)
     issue_receipt = forms.BooleanField(required=False, label="Issue a receipt")
 
-    def __init__(self, *args, customer: Customer, invoices: list[Document], **kwargs):
-        kwargs.setdefault("initial", {"date": timezone.localdate(), "currency": customer.currency})
+    def __init__(self, *args, customer: Customer, invoices: list[Document], today, **kwargs):
+        kwargs.setdefault("initial", {"date": today, "currency": customer.currency})
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.invoices = invoices
@@ -309,6 +342,8 @@ class PaymentForm(forms.Form):
                 "Payments can only be allocated to this customer's open invoices."
             )
         currency = data.get("currency") or self.customer.currency
+        if data.get("amount") and (problem := minor_unit_error(data["amount"], currency)):
+            self.add_error("amount", problem)
         total = Decimal("0")
         for invoice, field in self.allocation_rows:
             amount = data.get(field.name)
@@ -316,6 +351,9 @@ class PaymentForm(forms.Form):
                 continue
             if amount < 0:
                 self.add_error(field.name, "Enter an amount greater than zero.")
+                continue
+            if problem := minor_unit_error(amount, currency):
+                self.add_error(field.name, problem)
                 continue
             if round_money(amount, currency) > invoice.balance_due:
                 self.add_error(

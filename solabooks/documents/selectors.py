@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.utils import timezone
 
 from solabooks.activity.models import Activity
 
@@ -17,7 +16,7 @@ def receivables_by_currency(*, organization, customer=None) -> list[dict]:
     the currency, due date, total and amount paid of open invoices), so a dashboard costs
     the same however many paid invoices the business or customer has.
     """
-    today = timezone.localdate()
+    today = organization.today()
     invoices = Document.objects.for_org(organization).filter(
         kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES
     )
@@ -54,16 +53,32 @@ def document_with_lines(*, organization, pk: int) -> Document:
 
 
 def document_list(
-    *, organization, kind: str, state: str = "", customer=None, number: str = ""
+    *,
+    organization,
+    kind: str,
+    state: str = "",
+    customer=None,
+    customer_name: str = "",
+    number: str = "",
+    overdue: bool = False,
 ) -> QuerySet[Document]:
-    """One kind's documents for the list page: one query per page, whatever the row count."""
+    """One kind's documents for the list page: one query per page, whatever the row count.
+
+    `overdue`: open invoices whose due date is before the business's today.
+    """
     documents = Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
     if state:
         documents = documents.filter(state=state)
     if customer is not None:
         documents = documents.filter(customer=customer)
+    if customer_name:
+        documents = documents.filter(customer__name__icontains=customer_name)
     if number:
         documents = documents.filter(number__icontains=number)
+    if overdue:
+        documents = documents.filter(
+            state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today()
+        )
     return documents
 
 
@@ -96,7 +111,7 @@ def payable_invoices(*, customer) -> QuerySet[Document]:
     )
 
 
-def payment_list(*, organization, customer=None) -> QuerySet[Payment]:
+def payment_list(*, organization, customer=None, customer_name: str = "") -> QuerySet[Payment]:
     """Payments with their customer, receipt and allocated sum: one query per page."""
     payments = (
         Payment.objects.for_org(organization)
@@ -106,6 +121,8 @@ def payment_list(*, organization, customer=None) -> QuerySet[Payment]:
     )
     if customer is not None:
         payments = payments.filter(customer=customer)
+    if customer_name:
+        payments = payments.filter(customer__name__icontains=customer_name)
     return payments
 
 

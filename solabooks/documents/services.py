@@ -11,7 +11,7 @@ from django.utils import timezone
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError, InvalidTransition
-from solabooks.core.money import ZERO, round_money
+from solabooks.core.money import ZERO, minor_unit_error, round_money
 
 from .models import (
     DEAD_STATES,
@@ -115,6 +115,8 @@ def _write_lines(document: Document, lines: list[LineInput]) -> None:
             raise DomainError("Every line needs a description.")
         if len(description) > MAX_DESCRIPTION:
             raise DomainError(f"A line description can be at most {MAX_DESCRIPTION} characters.")
+        if not all(Decimal(v).is_finite() for v in (line.quantity, line.unit_price, line.tax_rate)):
+            raise DomainError("Quantities, prices and tax rates must be numbers.")
         if line.quantity <= 0:
             raise DomainError("Quantities must be greater than zero.")
         if line.unit_price < 0:
@@ -175,7 +177,7 @@ def create_document(
     _check_customer(organization, customer)
     if kind not in Kind.values:
         raise DomainError("Unknown document kind.")
-    issue_date = issue_date or timezone.localdate()
+    issue_date = issue_date or organization.today()
     if kind == Kind.INVOICE and due_date is None:
         due_date = issue_date + datetime.timedelta(days=organization.payment_terms_days)
     if kind == Kind.QUOTE and valid_until is None:
@@ -424,9 +426,12 @@ def record_payment(
 ) -> Payment:
     _check_customer(organization, customer)
     currency = currency or customer.currency
-    amount = round_money(amount, currency)
+    if problem := minor_unit_error(amount, currency):
+        raise DomainError(problem)
     if amount <= 0:
         raise DomainError("A payment amount must be greater than zero.")
+    if amount >= MAX_AMOUNT:
+        raise DomainError("The payment amount is too large.")
     seen = set()
     locked = []
     for invoice, allocated in allocations:
@@ -434,7 +439,8 @@ def record_payment(
             raise DomainError(f"{invoice.number} is listed twice.")
         seen.add(invoice.pk)
         invoice = lock_document(invoice)
-        allocated = round_money(allocated, currency)
+        if problem := minor_unit_error(allocated, currency):
+            raise DomainError(problem)
         if invoice.organization_id != organization.pk or invoice.customer_id != customer.pk:
             raise DomainError("Payments can only be allocated to this customer's invoices.")
         if invoice.kind != Kind.INVOICE or invoice.state not in (

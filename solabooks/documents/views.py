@@ -4,14 +4,13 @@ call a service, and turn a DomainError into a message; every read is scoped to s
 import datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views import View
 
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
+from solabooks.core.paging import page_of
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import selectors, services
@@ -28,7 +27,6 @@ from .forms import (
 )
 from .models import Document, Kind, Payment, State
 
-PAGE_SIZE = 25
 # The document page shows this many activity rows (newest first) and the total count.
 ACTIVITY_SHOWN = 50
 LINES_PREFIX = "lines"
@@ -38,11 +36,6 @@ def _kind_or_404(kind: str) -> Kind:
     if kind not in Kind.values:
         raise Http404("Unknown document kind.")
     return Kind(kind)
-
-
-def _page(request: HttpRequest, rows):
-    """get_page never fails: "abc" gives page 1, 99999 the last page."""
-    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 class DocumentListView(StaffViewMixin, View):
@@ -56,7 +49,7 @@ class DocumentListView(StaffViewMixin, View):
         return render(
             request,
             "documents/document_list.html",
-            {"kind": kind, "form": form, "page": _page(request, documents)},
+            {"kind": kind, "form": form, "page": page_of(request, documents)},
         )
 
 
@@ -86,7 +79,7 @@ class DocumentCreateView(StaffViewMixin, DocumentFormMixin, View):
         kind = _kind_or_404(kind)
         if kind == Kind.RECEIPT:
             return self._receipts_come_from_payments()
-        today = timezone.localdate()
+        today = self.org.today()
         # ?customer=<id> preselects; an id that is not one of this business's customers
         # matches no option of the scoped select, so it preselects nothing.
         initial = {"issue_date": today, "customer": request.GET.get("customer")}
@@ -286,12 +279,18 @@ class DocumentConvertView(StaffViewMixin, View):
 class PaymentListView(StaffViewMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = PaymentFilterForm(request.GET or None, organization=self.org)
-        customer = form.cleaned_data["customer"] if form.is_valid() else None
-        payments = selectors.payment_list(organization=self.org, customer=customer)
+        valid = form.is_valid()
+        payments = selectors.payment_list(
+            organization=self.org,
+            customer=form.cleaned_data["customer"] if valid else None,
+            customer_name=form.cleaned_data["customer_name"].strip() if valid else "",
+        )
         if form.is_bound and not form.is_valid():
             payments = payments.none()
         return render(
-            request, "documents/payment_list.html", {"form": form, "page": _page(request, payments)}
+            request,
+            "documents/payment_list.html",
+            {"form": form, "page": page_of(request, payments)},
         )
 
 
@@ -301,7 +300,7 @@ class PaymentCreateView(StaffViewMixin, View):
 
     def _payment_form(self, customer, data=None) -> PaymentForm:
         invoices = list(selectors.payable_invoices(customer=customer))
-        return PaymentForm(data, customer=customer, invoices=invoices)
+        return PaymentForm(data, customer=customer, invoices=invoices, today=self.org.today())
 
     def _render(self, chooser, form=None) -> HttpResponse:
         return render(

@@ -1,3 +1,6 @@
+import datetime
+import zoneinfo
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -75,6 +78,18 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> datetime.tzinfo:
+        """The business's time zone (UTC if the stored name is somehow unknown)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return datetime.UTC
+
+    def today(self) -> datetime.date:
+        """Today's date where the business is: the default issue date, "overdue" from."""
+        return timezone.localdate(timezone=self.zone)
 
 
 class Role(models.TextChoices):

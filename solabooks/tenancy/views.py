@@ -13,6 +13,7 @@ from solabooks.activity.services import Actor
 from solabooks.api.authentication import KEY_PREFIX
 from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
+from solabooks.core.paging import page_of
 from solabooks.documents.selectors import receivables_by_currency
 
 from . import services
@@ -163,8 +164,13 @@ class MemberListView(StaffViewMixin, TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         kwargs.setdefault("form", MemberAddForm())
         members = self.org.memberships.select_related("user").order_by("user__email", "id")
+        page = page_of(self.request, members)
         return super().get_context_data(
-            settings_tab="members", members=members, roles=Role.choices, **kwargs
+            settings_tab="members",
+            page=page,
+            members=page.object_list,
+            roles=Role.choices,
+            **kwargs,
         )
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -252,9 +258,14 @@ class ApiKeyListView(StaffViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs) -> dict:
         kwargs.setdefault("form", ApiKeyForm())
+        page = page_of(
+            self.request,
+            self.org.api_keys.select_related("created_by").order_by("-created_at", "-id"),
+        )
         return super().get_context_data(
             settings_tab="api-keys",
-            api_keys=self.org.api_keys.select_related("created_by").order_by("-created_at"),
+            page=page,
+            api_keys=page.object_list,
             key_prefix=KEY_PREFIX,
             **kwargs,
         )

@@ -173,11 +173,7 @@ def _static_fields() -> list[tuple[str, str]]:
         "brand_colour", "default_currency", "time_zone", "payment_terms_days",
         "invoice_prefix", "quote_prefix", "sales_order_prefix", "receipt_prefix", "pk")})()  # fmt: skip
     stub = {"customer": _Stub(), "invoice": _Stub(), "quote": _Stub(), "membership": _Stub()}
-    return [
-        (name, field)
-        for name, (_, body) in forms(stub, stub_org).items()
-        for field in body
-    ]
+    return [(name, field) for name, (_, body) in forms(stub, stub_org).items() for field in body]
 
 
 FORM_FIELDS = _static_fields()
@@ -227,9 +223,7 @@ def test_a_field_sent_twice_or_left_out_is_never_a_500(
 QUERY_PARAMS = ["page", "customer", "state", "kind", "q", "number", "next", "organization"]
 
 
-@pytest.mark.parametrize(
-    "url", [u for u in staff_urls() if u.allows("get") is not False], ids=str
-)
+@pytest.mark.parametrize("url", [u for u in staff_urls() if u.allows("get") is not False], ids=str)
 def test_every_query_parameter_of_every_page_survives_nasty_values(owner_client, world, url):
     kwargs = {}
     if "pk" in url.kwargs:

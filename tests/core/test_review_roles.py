@@ -105,7 +105,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, ours, url):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("url", [u for u in URLS if u.name not in PUBLIC | {"staff-logout"}], ids=str)
+@pytest.mark.parametrize(
+    "url", [u for u in URLS if u.name not in PUBLIC | {"staff-logout"}], ids=str
+)
 def test_a_user_without_a_business_reaches_no_business_data(client, ours, url):
     user = UserFactory()
     client.force_login(user)
