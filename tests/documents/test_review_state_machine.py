@@ -333,3 +333,10 @@ def test_activity_times_show_in_the_business_time_zone(owner_client, org, custom
         document = make_document(customer=customer)
     html = owner_client.get(reverse("document-detail", args=[document.pk])).content.decode()
     assert "1 Jul 2025, 13:00 BST" in html
+
+
+def test_a_zero_is_never_printed_with_a_sign():
+    from solabooks.core.money import round_money
+
+    for currency in ("USD", "JPY", "BHD"):
+        assert not round_money(Decimal("-0.0001"), currency).is_signed()
