@@ -28,11 +28,11 @@ from bench.harness import (
     Endpoint,
     argument_parser,
     cpu_per_request,
+    finish,
     free_port,
     ratio_target,
     run,
     run_options,
-    targets_table,
 )
 
 CUSTOMERS = 40
@@ -190,24 +190,7 @@ def main() -> None:
         ratio_target(results, "documents list (50)", LIST_TARGET),
         ratio_target(results, "send document", SEND_TARGET),
     ]
-    print(targets_table(targets) + "\n", flush=True)
-    if args.json:
-        from dataclasses import asdict
-
-        args.json.write_text(
-            json.dumps(
-                {
-                    "results": [asdict(r) for r in results],
-                    "targets": [{**asdict(t), "met": t.met} for t in targets],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-    if any(r.problem or r.errors for r in results):
-        sys.exit(1)
-    if not all(t.met for t in targets):
-        sys.exit(2)
+    finish(results=results, targets=targets, json_path=args.json)
 
 
 if __name__ == "__main__":

@@ -29,10 +29,10 @@ from bench.harness import (
     Target,
     argument_parser,
     cpu_per_request,
+    finish,
     ratio_target,
     run,
     run_options,
-    targets_table,
 )
 
 PAGE_LINES = 5
@@ -164,26 +164,12 @@ def main() -> None:
             unit="s",
         ),
     ]
-    print(targets_table(targets) + "\n", flush=True)
-    if args.json:
-        import json
-        from dataclasses import asdict
-
-        args.json.write_text(
-            json.dumps(
-                {
-                    "results": [asdict(r) for r in results],
-                    "pdf_render_seconds": pdf_render_seconds,
-                    "targets": [{**asdict(t), "met": t.met} for t in targets],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-    if any(r.problem or r.errors for r in results):
-        sys.exit(1)
-    if not all(t.met for t in targets):
-        sys.exit(2)
+    finish(
+        results=results,
+        targets=targets,
+        json_path=args.json,
+        pdf_render_seconds=pdf_render_seconds,
+    )
 
 
 if __name__ == "__main__":

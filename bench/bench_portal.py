@@ -40,10 +40,10 @@ from bench.harness import (
     Target,
     argument_parser,
     cpu_per_request,
+    finish,
     ratio_target,
     run,
     run_options,
-    targets_table,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/solabooks_bench"
@@ -491,23 +491,14 @@ def main() -> None:
                 at_least=False,
             )
         )
-    print("\n" + targets_table(targets) + "\n", flush=True)
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "runs": {str(k): [asdict(r) for r in v] for k, v in runs.items()},
-                    "sql": {str(k): v for k, v in sql.items()},
-                    "targets": [{**asdict(t), "met": t.met} for t in targets],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-    if any(r.problem or r.errors for results in runs.values() for r in results):
-        sys.exit(1)
-    if not all(t.met for t in targets):
-        sys.exit(2)
+    print()
+    finish(
+        results=[r for results in runs.values() for r in results],
+        targets=targets,
+        json_path=args.json,
+        runs={str(k): [asdict(r) for r in v] for k, v in runs.items()},
+        sql={str(k): v for k, v in sql.items()},
+    )
 
 
 if __name__ == "__main__":

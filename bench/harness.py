@@ -555,6 +555,25 @@ def targets_table(targets: list[Target]) -> str:
 # --- in-process cost ------------------------------------------------------------------
 
 
+def finish(
+    *, results: list[Result], targets: list[Target], json_path: Path | None = None, **extra
+) -> None:
+    """Print the targets, write the JSON report if asked, and exit: 1 when a run had errors,
+    2 when only a target was missed."""
+    print(targets_table(targets) + "\n", flush=True)
+    if json_path:
+        report = {
+            "results": [asdict(r) for r in results],
+            **extra,
+            "targets": [{**asdict(t), "met": t.met} for t in targets],
+        }
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+    if any(r.problem or r.errors for r in results):
+        sys.exit(1)
+    if not all(t.met for t in targets):
+        sys.exit(2)
+
+
 def cpu_per_request(endpoints: list[Endpoint], values: dict[str, str], *, count: int = 30) -> str:
     """CPU milliseconds this process spends per request of each endpoint (and of the bare
     health endpoint), through Django's test Client: middleware, view, ORM and templates,
