@@ -529,3 +529,25 @@ def issue_receipt_for_payment(*, payment: Payment, actor: Actor) -> Document:
         details={"payment_id": payment.pk},
     )
     return receipt
+
+
+def expire_overdue_quotes(*, actor: Actor | None = None) -> int:
+    """Move every sent quote whose valid-until date has passed (in its business's time zone)
+    to expired. Run daily (`manage.py expire_quotes`); each quote is its own transaction, so
+    one that was accepted a moment ago is simply skipped."""
+    actor = actor or Actor.system("Quote expiry")
+    expired = 0
+    candidates = (
+        Document.objects.filter(kind=Kind.QUOTE, state=State.SENT, valid_until__isnull=False)
+        .select_related("organization")
+        .only("pk", "valid_until", "organization__time_zone")
+    )
+    for quote in candidates.iterator():
+        if quote.valid_until >= quote.organization.today():
+            continue
+        try:
+            transition_document(document=quote, action="mark_expired", actor=actor)
+        except InvalidTransition:
+            continue  # decided in the meantime
+        expired += 1
+    return expired
