@@ -6,7 +6,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from solabooks.activity.models import Activity
 
-from .models import OPEN_INVOICE_STATES, Document, Kind, Payment, PaymentAllocation, State
+from .models import OPEN_INVOICE_STATES, Document, Kind, Payment, PaymentAllocation
 
 
 def receivables_by_currency(*, organization, customer=None) -> list[dict]:
@@ -99,14 +99,13 @@ def invoice_allocations(*, invoice: Document) -> QuerySet[PaymentAllocation]:
 
 
 # A payment may be allocated to these (record_payment moves a draft to sent).
-PAYABLE_INVOICE_STATES = (State.DRAFT, *OPEN_INVOICE_STATES)
 
 
 def payable_invoices(*, customer) -> QuerySet[Document]:
     """A customer's invoices that still have something to pay, oldest due first."""
     return (
         Document.objects.for_customer(customer)
-        .filter(kind=Kind.INVOICE, state__in=PAYABLE_INVOICE_STATES, total__gt=F("amount_paid"))
+        .filter(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, total__gt=F("amount_paid"))
         .order_by(F("due_date").asc(nulls_last=True), "sequence")
     )
 

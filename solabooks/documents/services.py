@@ -15,6 +15,7 @@ from solabooks.core.money import ZERO, minor_unit_error, round_money
 
 from .models import (
     DEAD_STATES,
+    OPEN_INVOICE_STATES,
     Document,
     DocumentLine,
     Kind,
@@ -443,11 +444,10 @@ def record_payment(
             raise DomainError(problem)
         if invoice.organization_id != organization.pk or invoice.customer_id != customer.pk:
             raise DomainError("Payments can only be allocated to this customer's invoices.")
-        if invoice.kind != Kind.INVOICE or invoice.state not in (
-            State.SENT,
-            State.PARTIALLY_PAID,
-            State.DRAFT,
-        ):
+        if invoice.kind == Kind.INVOICE and invoice.state == State.DRAFT:
+            # A draft has not been issued: no sent date, nothing owed yet.
+            raise DomainError(f"{invoice.number} is a draft. Send it or mark it as sent first.")
+        if invoice.kind != Kind.INVOICE or invoice.state not in OPEN_INVOICE_STATES:
             raise DomainError(f"{invoice.number} is not an open invoice.")
         if invoice.currency != currency:
             raise DomainError(f"{invoice.number} is in {invoice.currency}, not {currency}.")
@@ -476,8 +476,6 @@ def record_payment(
     for invoice, allocated in locked:
         PaymentAllocation.objects.create(payment=payment, invoice=invoice, amount=allocated)
         invoice.amount_paid += allocated
-        if invoice.state == State.DRAFT:
-            invoice.state = State.SENT
         invoice.state = _payment_state(invoice)
         invoice.save(update_fields=["amount_paid", "state", "updated_at"])
         record_activity(

@@ -44,3 +44,15 @@ def test_customer_of_another_business_is_refused(org, foreign_customer):
             actor=Actor.system(),
             lines=[LineInput("x", Decimal("1"), Decimal("1"))],
         )
+
+
+def test_a_draft_invoice_cannot_take_a_payment(customer):
+    draft = make_document(customer=customer)
+    with pytest.raises(DomainError, match="draft"):
+        record_payment(
+            organization=customer.organization, customer=customer, actor=Actor.system(),
+            date=draft.issue_date, amount=draft.total, method="cash",
+            allocations=[(draft, draft.total)],
+        )  # fmt: skip
+    draft.refresh_from_db()
+    assert (draft.state, draft.amount_paid, draft.sent_at) == ("draft", 0, None)
