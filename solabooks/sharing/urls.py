@@ -9,6 +9,7 @@ urlpatterns = [
         views.CustomerLinksRevokeView.as_view(),
         name="customer-links-revoke",
     ),
+    path("links/<int:pk>/revoke/", views.LinkRevokeView.as_view(), name="link-revoke"),
     # The guide's URLs: /finance/i/<token>, and /finance/q/<token> for quotes. One URL per
     # link: the PDF is ?format=pdf and the page's forms post back to it (see views).
     path("i/<str:token>", views.link_page, {"prefix": "i"}, name="link-document"),

@@ -37,6 +37,7 @@ from solabooks.tenancy.permissions import StaffViewMixin
 from . import services
 from .csrf import csrf_protect_no_referrer
 from .forms import QuoteDecisionForm, SendDocumentForm
+from .models import SecureLink
 from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
 from .services import ACCEPT, DECLINE, LINK_LIFETIME
 
@@ -139,6 +140,19 @@ class CustomerLinksRevokeView(StaffViewMixin, View):
         else:
             messages.info(request, f"{customer.name} has no links to revoke.")
         return redirect("customer-portal-access", pk=customer.pk)
+
+
+class LinkRevokeView(StaffViewMixin, View):
+    """POST from the Portal Access tab: one link stops working."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        link = SecureLink.objects.for_org(self.org).select_related("document").get_or_404(pk=pk)
+        services.revoke_link(link=link, actor=Actor.staff(request))
+        number = link.document.number if link.document else f"link #{link.pk}"
+        messages.success(request, f"Revoked the link to {number}.")
+        return redirect("customer-portal-access", pk=link.customer_id)
 
 
 # --- Customer (token) pages -------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from solabooks.activity.services import Actor
 from solabooks.documents.services import record_payment, transition_document
+from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
 from tests.documents.helpers import document_post
@@ -30,6 +31,7 @@ OBJECT_BY_PREFIX = {
     "finance/payments/<int:pk>/": "payment",
     "finance/settings/members/<int:pk>/": "membership",
     "finance/settings/api-keys/<int:pk>/": "api_key",
+    "finance/links/<int:pk>/": "secure_link",
 }
 # Pages SPEC 1 gives to owners only: other roles are refused before any lookup (403).
 OWNER_ONLY_PREFIX = "finance/settings/"
@@ -94,12 +96,14 @@ def theirs(other_org, other_owner, foreign_customer):
     receipt = payment.receipt
     create_api_key(organization=other_org, actor=system, name="Their sync")
     MembershipFactory(organization=other_org, role="manager")
+    link = issue_link(document=invoice, actor=system).link
     return {
         "customer": [foreign_customer],
         "document": [invoice, paid_invoice, quote, sales_order, receipt],
         "payment": [payment],
         "membership": list(Membership.objects.filter(organization=other_org)),
         "api_key": list(ApiKey.objects.filter(organization=other_org)),
+        "secure_link": [link],
     }
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from solabooks.activity.services import Actor
 from solabooks.documents.services import record_payment, transition_document
+from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
 from tests.factories import UserFactory, make_document
@@ -55,6 +56,7 @@ def ours(org, owner, manager, customer):
         "payment": payment,
         "membership": Membership.objects.get(organization=org, user=manager),
         "api_key": ApiKey.objects.get(organization=org),
+        "secure_link": issue_link(document=invoice, actor=system).link,
     }
 
 

@@ -132,3 +132,17 @@ def test_links_panel_without_links(owner_client, customer):
     page = owner_client.get(reverse("customer-portal-access", args=[customer.pk])).content
     assert b"has no active secure links" in page
     assert b"Revoke all links" not in page
+
+
+def test_staff_revoke_one_link_from_the_portal_access_tab(
+    sent_invoice, owner_client, customer_client
+):
+    invoice, path = sent_invoice
+    link = SecureLink.objects.get(document=invoice)
+    page = owner_client.get(reverse("customer-portal-access", args=[invoice.customer_id]))
+    assert reverse("link-revoke", args=[link.pk]) in page.content.decode()
+    response = owner_client.post(reverse("link-revoke", args=[link.pk]))
+    assert response["Location"] == reverse("customer-portal-access", args=[invoice.customer_id])
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    assert customer_client.get(path).status_code == 410  # no longer valid, not renewable
