@@ -9,7 +9,12 @@ from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from solabooks.activity.services import Actor
-from solabooks.documents.services import LineInput, record_payment, update_document
+from solabooks.documents.services import (
+    LineInput,
+    record_payment,
+    transition_document,
+    update_document,
+)
 from solabooks.pdf import services
 from solabooks.pdf.services import (
     document_pdf,
@@ -141,6 +146,7 @@ def test_branding_change_renders_anew(org, invoice):
 def test_a_payment_renders_anew_so_the_balance_is_never_stale(customer, invoice):
     # record_payment changes amount_paid and state, not content_version: the cache key
     # includes what the PDF shows, so the paid invoice is not served stale.
+    invoice = transition_document(document=invoice, action="mark_sent", actor=Actor.system())
     document_pdf(document=invoice)
     record_payment(
         organization=customer.organization,
