@@ -178,29 +178,22 @@ def _link_actor(request: HttpRequest, access: LinkAccess) -> Actor:
 # SPEC 4: no response but the email may contain the token. So the page never spells its
 # own URL: forms post back to it (action="") naming their operation, the PDF is the same
 # URL with ?format=pdf, and redirects go to "?" (the page itself, resolved by the browser).
-PAGE_TARGETS = {
-    "page": "",
-    "pdf": "?format=pdf",
-}
+PAGE_TARGETS = {"pdf": "?format=pdf"}
 BACK_TO_PAGE = "?"
 OP_ACCEPT, OP_DECLINE = "accept", "decline"
 OP_REQUEST_ACCESS, OP_SETUP_ACCOUNT = "request_access", "setup_account"
-
-
-def _urls(token: str, prefix: str) -> dict[str, str]:
-    return PAGE_TARGETS
 
 
 def _back_to_page() -> HttpResponse:
     return HttpResponseRedirect(BACK_TO_PAGE)
 
 
-def _unavailable(request: HttpRequest, access: LinkAccess, token: str, prefix: str):
+def _unavailable(request: HttpRequest, access: LinkAccess) -> HttpResponse:
     """An expired link may be renewed (Request access); any other dead link may not."""
     link = access.link
     context = {"organization": link.organization, "link": link}
     if access.state is LinkState.EXPIRED:
-        context["urls"] = _urls(token, prefix)
+        context["urls"] = PAGE_TARGETS
         return render(request, "sharing/link_expired.html", context, status=410)
     return render(request, "sharing/link_invalid.html", context, status=410)
 
@@ -208,8 +201,6 @@ def _unavailable(request: HttpRequest, access: LinkAccess, token: str, prefix: s
 def _document_page(
     request: HttpRequest,
     access: LinkAccess,
-    token: str,
-    prefix: str,
     *,
     forms: dict[str, QuoteDecisionForm] | None = None,
     status: int = 200,
@@ -226,7 +217,7 @@ def _document_page(
         "document": document,
         "lines": document.lines.all(),
         "link": link,
-        "urls": _urls(token, prefix),
+        "urls": PAGE_TARGETS,
         "can_decide": can_decide,
         "accept_form": forms.get(ACCEPT),
         "decline_form": forms.get(DECLINE),
@@ -247,11 +238,11 @@ def link_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
         return _link_pdf(request, token, prefix)
     access = _find(token, prefix)
     if not access.is_active:
-        return _unavailable(request, access, token, prefix)
+        return _unavailable(request, access)
     services.record_link_access(
         link=access.link, verb=Verb.VIEWED, actor=_link_actor(request, access)
     )
-    return _document_page(request, access, token, prefix)
+    return _document_page(request, access)
 
 
 def _post_to_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
@@ -270,7 +261,7 @@ def _post_to_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse
 def _link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     access = _find(token, prefix)
     if not access.is_active:
-        return _unavailable(request, access, token, prefix)
+        return _unavailable(request, access)
     response = pdf_response(document=access.document)
     services.record_link_access(
         link=access.link, verb=Verb.PDF_DOWNLOADED, actor=_link_actor(request, access)
@@ -282,10 +273,10 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
     """Accept or Decline, POSTed from the quote page with the version it showed."""
     access = _find(token, prefix)
     if not access.is_active:
-        return _unavailable(request, access, token, prefix)
+        return _unavailable(request, access)
     form = QuoteDecisionForm(request.POST, decision=decision)
     if not form.is_valid():
-        return _document_page(request, access, token, prefix, forms={decision: form}, status=400)
+        return _document_page(request, access, forms={decision: form}, status=400)
     try:
         quote = services.decide_quote(
             document=access.document,
@@ -298,9 +289,7 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
     except DomainError as error:
         if error.code == "signer_required":
             form.add_error("signer_name", error.message)
-            return _document_page(
-                request, access, token, prefix, forms={decision: form}, status=400
-            )
+            return _document_page(request, access, forms={decision: form}, status=400)
         # Already decided, changed since shown, past its date: reload the page as it is now.
         messages.warning(request, error.message)
     else:
@@ -333,7 +322,7 @@ def _link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpRe
     """Set up an account: starts the portal flow for the customer's email on file."""
     access = _find(token, prefix)
     if not access.is_active:
-        return _unavailable(request, access, token, prefix)
+        return _unavailable(request, access)
     organization = access.link.organization
     start = _portal_setup_starter()
     if not organization.allow_portal_setup_from_link or start is None:
