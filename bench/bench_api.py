@@ -28,6 +28,7 @@ from bench.harness import (
     Endpoint,
     argument_parser,
     cpu_per_request,
+    create_bench_business,
     finish,
     free_port,
     ratio_target,
@@ -59,30 +60,13 @@ def seed() -> dict[str, str]:
     from django.test import Client
     from django.utils import timezone
 
-    from solabooks.activity.models import ActorType
-    from solabooks.activity.services import Actor
-    from solabooks.customers.services import create_customer
     from solabooks.documents.services import LineInput, create_document, transition_document
-    from solabooks.tenancy.models import Membership, Organization, Role, User
     from solabooks.tenancy.services import create_api_key
 
     rng = random.Random(300)
     today = timezone.localdate()
     with transaction.atomic():
-        owner = User.objects.create_user("owner@bench.test", "bench-password-long-enough")
-        org = Organization.objects.create(name="Bench Co", reply_to_email="billing@bench.test")
-        Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
-        actor = Actor(type=ActorType.STAFF, user=owner, label=owner.email)
-        customers = [
-            create_customer(
-                organization=org,
-                actor=actor,
-                name=f"Customer {n:03d}",
-                email=f"customer{n}@example.test",
-                currency="USD",
-            )
-            for n in range(CUSTOMERS)
-        ]
+        owner, org, actor, customers = create_bench_business(customers=CUSTOMERS)
         documents = []
         for n in range(DOCUMENTS):
             kind = "quote" if n % 5 == 4 else "invoice"

@@ -10,7 +10,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Endpoint, main, staff_session_cookie
+from bench.harness import Endpoint, create_bench_business, main, staff_session_cookie
 
 INVOICES = 1000
 CUSTOMERS = 40
@@ -24,34 +24,17 @@ def seed() -> dict[str, str]:
     from django.db import transaction
     from django.utils import timezone
 
-    from solabooks.activity.models import ActorType
-    from solabooks.activity.services import Actor
-    from solabooks.customers.services import create_customer
     from solabooks.documents.services import (
         LineInput,
         create_document,
         record_payment,
         transition_document,
     )
-    from solabooks.tenancy.models import Membership, Organization, Role, User
 
     rng = random.Random(1000)
     today = timezone.localdate()
     with transaction.atomic():
-        owner = User.objects.create_user("owner@bench.test", "bench-password-long-enough")
-        org = Organization.objects.create(name="Bench Co", reply_to_email="billing@bench.test")
-        Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
-        actor = Actor(type=ActorType.STAFF, user=owner, label=owner.email)
-        customers = [
-            create_customer(
-                organization=org,
-                actor=actor,
-                name=f"Customer {n:03d}",
-                email=f"customer{n}@example.test",
-                currency="USD",
-            )
-            for n in range(CUSTOMERS)
-        ]
+        owner, org, actor, customers = create_bench_business(customers=CUSTOMERS)
         for n in range(INVOICES):
             customer = rng.choice(customers)
             lines = [

@@ -150,6 +150,31 @@ def prepare_database(seed: Callable[[], dict[str, str]]) -> dict[str, str]:
     return cookies
 
 
+def create_bench_business(*, customers: int):
+    """The business the staff and API benches seed: "Bench Co", its owner and `customers`
+    customers made through the real service. Call inside a seed (Django is set up)."""
+    from solabooks.activity.models import ActorType
+    from solabooks.activity.services import Actor
+    from solabooks.customers.services import create_customer
+    from solabooks.tenancy.models import Membership, Organization, Role, User
+
+    owner = User.objects.create_user("owner@bench.test", "bench-password-long-enough")
+    org = Organization.objects.create(name="Bench Co", reply_to_email="billing@bench.test")
+    Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
+    actor = Actor(type=ActorType.STAFF, user=owner, label=owner.email)
+    customer_list = [
+        create_customer(
+            organization=org,
+            actor=actor,
+            name=f"Customer {n:03d}",
+            email=f"customer{n}@example.test",
+            currency="USD",
+        )
+        for n in range(customers)
+    ]
+    return owner, org, actor, customer_list
+
+
 def staff_session_cookie(user, organization=None) -> str:
     """A signed-in staff session (stored like any login), as a Cookie header value."""
     from django.conf import settings
