@@ -125,6 +125,10 @@ def production_environment(
         BASE_URL=f"http://127.0.0.1:{port}",
         ALLOWED_HOSTS="127.0.0.1",
         EMAIL_URL="locmem://",
+        # Production runs with Redis for the cache (rate limits, session reads); each run
+        # keeps its keys apart from other runs' with its own prefix.
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(6)}",
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )

@@ -15,6 +15,16 @@ def _isolated_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _clear_page_caches():
+    """Rendered pages are keyed by ids and versions, and ids repeat once a test's
+    transaction rolls back; production never reuses them."""
+    from solabooks.core.pagecache import clear_all_page_caches
+
+    clear_all_page_caches()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(request):
     """Rate-limit counters live in the cache; every test starts with none."""
     if not {"db", "transactional_db", "live_server"} & set(request.fixturenames) and not (

@@ -1,9 +1,11 @@
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from solabooks.core.middleware import request_origin
 
+from .accesslog import RowUpdate, access_log
 from .models import Activity, ActorType
 
 
@@ -62,4 +64,35 @@ def record_activity(
         ip=actor.ip,
         user_agent=(actor.user_agent or "")[:400],
         details=details or {},
+    )
+
+
+def append_activity(
+    *,
+    organization_id: int,
+    verb: str,
+    actor: Actor,
+    document_id: int | None = None,
+    customer_id: int | None = None,
+    details: dict | None = None,
+    row_updates: tuple[RowUpdate, ...] = (),
+) -> None:
+    """record_activity() for the rows written on every customer or API request (views,
+    downloads, API calls): the same row, stamped now and written by the access log in its
+    next batch (see accesslog.py), with any bookkeeping `row_updates`."""
+    access_log.record(
+        Activity(
+            organization_id=organization_id,
+            document_id=document_id,
+            customer_id=customer_id,
+            verb=verb,
+            actor_type=actor.type,
+            actor_user_id=getattr(actor.user, "pk", None),
+            actor_label=actor.label[:200],
+            ip=actor.ip,
+            user_agent=(actor.user_agent or "")[:400],
+            details=details or {},
+            created_at=timezone.now(),
+        ),
+        row_updates,
     )

@@ -190,6 +190,13 @@ def document_pdf(*, document) -> bytes:
     cached = _read_cached(path)
     if cached is not None:
         return cached
+    if document.get_deferred_fields():  # a lean instance (a link's): render it whole
+        document = (
+            type(document)
+            .objects.filter(organization_id=document.organization_id)
+            .select_related("organization", "customer")
+            .get(pk=document.pk)
+        )
     pdf = render_document_pdf(document=document)
     _store(path, pdf, document)
     return pdf

@@ -7,7 +7,10 @@ from enum import Enum
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from solabooks.documents.models import DEAD_STATES, Kind
+from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
+from solabooks.customers.models import Customer
+from solabooks.documents.models import DEAD_STATES, Document, Kind
+from solabooks.tenancy.models import Organization
 
 from .models import LinkPurpose, SecureLink
 
@@ -65,24 +68,102 @@ def link_state(link: SecureLink) -> LinkState:
     return LinkState.ACTIVE
 
 
+# The link, its business, its customer and its document (LEFT JOIN: a deleted document
+# leaves the link in place), in one prepared statement: every link page and PDF download
+# starts here, and building this four-table query anew cost more than the rest of a
+# cached page. Only the columns a cached page or PDF needs (state, versions, what
+# pdf_fingerprint names, the branding the page frame shows) are read; the instances defer
+# the rest, and a page or PDF rendered anew loads its document whole (full_document()).
+def _columns(model, *wanted: str) -> tuple[str, ...]:
+    # from_db() takes a subset of fields in the model's own field order.
+    return tuple(name for name in concrete_attnames(model) if name in wanted)
+
+
+_LINK_COLUMNS = (
+    (
+        SecureLink,
+        "",
+        _columns(
+            SecureLink,
+            *("id", "organization_id", "customer_id", "document_id", "purpose"),
+            *("expires_at", "revoked_at"),
+        ),
+    ),
+    (
+        Organization,
+        "organization__",
+        _columns(
+            Organization,
+            *("id", "name", "address", "reply_to_email", "brand_colour", "logo"),
+            *("branding_version", "allow_portal_setup_from_link"),
+        ),
+    ),
+    (Customer, "customer__", _columns(Customer, "id", "name", "billing_address")),
+    (
+        Document,
+        "document__",
+        _columns(
+            Document,
+            *("id", "organization_id", "customer_id", "kind", "state", "number"),
+            *("content_version", "amount_paid", "viewed_at"),
+        ),
+    ),
+)
+
+
+_DOCUMENT_LINK_BY_HASH = PreparedQuery(
+    lambda token_hash: (
+        SecureLink.objects.filter(token_hash=token_hash, purpose=LinkPurpose.DOCUMENT)
+        .values_list(*(prefix + name for _, prefix, names in _LINK_COLUMNS for name in names))
+        .order_by()[:1]
+    ),
+    token_hash=str,
+)
+
+
+def _link_from_row(row: tuple) -> SecureLink:
+    instances, start = [], 0
+    for model, _, names in _LINK_COLUMNS:
+        values = row[start : start + len(names)]
+        start += len(names)
+        # A LEFT JOIN to no document gives a row of NULLs, id included.
+        instances.append(instance_from_row(model, names, values) if values[0] is not None else None)
+    link, organization, customer, document = instances
+    link.organization, link.customer, link.document = organization, customer, document
+    if document is not None:
+        if document.organization_id == organization.pk:
+            document.organization = organization
+        if document.customer_id == customer.pk:
+            document.customer = customer
+    return link
+
+
 def find_document_link(*, raw_token: str, prefix: str) -> LinkAccess | None:
     """The document link behind a token as it arrived in a URL, or None (a 404).
 
     Any string is hashed and looked up, so an unknown or malformed token costs the same
     work as a real one. A quote's token under /i/ (or another kind's under /q/) is None
-    too: each link has exactly one URL.
+    too: each link has exactly one URL. The link comes with its organization, customer
+    and document (and the document's own organization and customer, when they are the
+    link's), each with the columns above and the rest deferred.
     """
-    link = (
-        SecureLink.objects.filter(token_hash=hash_token(raw_token), purpose=LinkPurpose.DOCUMENT)
-        .select_related("organization", "customer", "document", "document__customer")
-        .first()
-    )
-    if link is None:
+    row = _DOCUMENT_LINK_BY_HASH.first(token_hash=hash_token(raw_token))
+    if row is None:
         return None
+    link = _link_from_row(row)
     # A deleted document has no kind left to check; its page says "no longer valid".
     if link.document is not None and url_prefix_for(link.document.kind) != prefix:
         return None
     return LinkAccess(link=link, state=link_state(link))
+
+
+def full_document(document: Document) -> Document:
+    """The document whole, with its business and customer: what rendering it needs."""
+    return (
+        Document.objects.filter(organization_id=document.organization_id)
+        .select_related("organization", "customer")
+        .get(pk=document.pk)
+    )
 
 
 def active_customer_links(*, customer) -> QuerySet[SecureLink]:

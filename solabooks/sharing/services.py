@@ -17,8 +17,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
-from solabooks.activity.services import Actor, record_activity
+from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document, Kind, State
 from solabooks.documents.services import lock_document, mark_document_sent
@@ -169,28 +170,31 @@ def _link_details(link: SecureLink, **extra) -> dict:
     return {"link_id": link.pk, **extra}
 
 
-@transaction.atomic
 def record_link_access(*, link: SecureLink, verb: str, actor: Actor) -> None:
     """Record that a customer opened a link (a view or a PDF download).
 
     A GET does this and nothing more. It is bookkeeping, not a state change: the link is
     not used up (it opens any number of times within its 24 hours), the document's state
     does not move, and no email is sent, so mail scanners that pre-fetch links do no harm.
+    It runs on every link request, so it goes through the access log (written in the
+    background in batches, activity/accesslog.py).
     """
     now = timezone.now()
-    SecureLink.objects.filter(pk=link.pk).update(last_used_at=now)
-    link.last_used_at = now
     document = link.document
+    updates = [RowUpdate(SecureLink, link.pk, "last_used_at", now)]
+    link.last_used_at = now
     if verb == Verb.VIEWED and document.viewed_at is None:
-        # Only the first view sets the flag; a concurrent first view loses harmlessly.
-        Document.objects.filter(pk=document.pk, viewed_at__isnull=True).update(viewed_at=now)
+        # Only the first view sets the flag (a later batch never overwrites it).
+        updates.append(RowUpdate(Document, document.pk, "viewed_at", now, only_if_null=True))
         document.viewed_at = now
-    record_activity(
-        organization=link.organization,
-        document=document,
+    append_activity(
+        organization_id=link.organization_id,
+        document_id=document.pk,
+        customer_id=document.customer_id,
         verb=verb,
         actor=actor,
         details=_link_details(link),
+        row_updates=tuple(updates),
     )
 
 

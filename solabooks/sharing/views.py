@@ -28,9 +28,15 @@ from solabooks.activity.services import Actor
 from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
 from solabooks.core.middleware import request_origin
+from solabooks.core.pagecache import (
+    RenderedPageCache,
+    has_pending_messages,
+    personalize,
+    render_shareable,
+)
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, State
-from solabooks.pdf.services import pdf_response
+from solabooks.pdf.services import pdf_fingerprint, pdf_response
 from solabooks.portal import services as portal_services
 from solabooks.tenancy.permissions import StaffViewMixin
 
@@ -38,7 +44,7 @@ from . import services
 from .csrf import csrf_protect_no_referrer
 from .forms import QuoteDecisionForm, SendDocumentForm
 from .models import SecureLink
-from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
+from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link, full_document
 from .services import ACCEPT, DECLINE, LINK_LIFETIME
 
 LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
@@ -182,6 +188,7 @@ PAGE_TARGETS = {"pdf": "?format=pdf"}
 BACK_TO_PAGE = "?"
 OP_ACCEPT, OP_DECLINE = "accept", "decline"
 OP_REQUEST_ACCESS, OP_SETUP_ACCOUNT = "request_access", "setup_account"
+LINK_DOCUMENT_TEMPLATE = "sharing/link_document.html"
 
 
 def _back_to_page() -> HttpResponse:
@@ -198,6 +205,12 @@ def _unavailable(request: HttpRequest, access: LinkAccess) -> HttpResponse:
     return render(request, "sharing/link_invalid.html", context, status=410)
 
 
+# The document pages behind links, rendered once per version of what they show (see
+# core.pagecache): the document (pdf_fingerprint covers its content, state, amounts, the
+# customer and the branding), the link's expiry, and whether Set up an account is offered.
+DOCUMENT_PAGES = RenderedPageCache(max_entries=256)
+
+
 def _document_page(
     request: HttpRequest,
     access: LinkAccess,
@@ -207,23 +220,37 @@ def _document_page(
 ) -> HttpResponse:
     link, document = access.link, access.document
     can_decide = document.is_quote and document.state == State.SENT
-    forms = forms or {}
-    if can_decide:
-        initial = {"version": document.content_version}
-        for decision in (ACCEPT, DECLINE):
-            forms.setdefault(decision, QuoteDecisionForm(initial=initial, decision=decision))
-    context = {
-        "organization": link.organization,
-        "document": document,
-        "lines": document.lines.all(),
-        "link": link,
-        "urls": PAGE_TARGETS,
-        "can_decide": can_decide,
-        "accept_form": forms.get(ACCEPT),
-        "decline_form": forms.get(DECLINE),
-        "offer_account": link.organization.allow_portal_setup_from_link,
-    }
-    return render(request, "sharing/link_document.html", context, status=status)
+    offer_account = link.organization.allow_portal_setup_from_link
+
+    def context() -> dict:
+        document = full_document(access.document)
+        decision_forms = dict(forms or {})
+        if can_decide:
+            initial = {"version": document.content_version}
+            for decision in (ACCEPT, DECLINE):
+                decision_forms.setdefault(
+                    decision, QuoteDecisionForm(initial=initial, decision=decision)
+                )
+        return {
+            "organization": document.organization,
+            "document": document,
+            "lines": document.lines.all(),
+            "link": link,
+            "urls": PAGE_TARGETS,
+            "can_decide": can_decide,
+            "accept_form": decision_forms.get(ACCEPT),
+            "decline_form": decision_forms.get(DECLINE),
+            "offer_account": offer_account,
+        }
+
+    if forms or has_pending_messages(request):
+        # Form errors and flashed messages belong to this request alone.
+        return render(request, LINK_DOCUMENT_TEMPLATE, context(), status=status)
+    key = (pdf_fingerprint(document), link.expires_at, can_decide, offer_account)
+    page = DOCUMENT_PAGES.get_or_render(
+        key, lambda: render_shareable(request, LINK_DOCUMENT_TEMPLATE, context())
+    )
+    return HttpResponse(personalize(page, request), status=status)
 
 
 @token_page

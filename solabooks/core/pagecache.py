@@ -1,0 +1,96 @@
+"""Rendered customer pages, shared by every request for the same data.
+
+Rendering a branded document page through Django's templates costs milliseconds; the page
+itself only changes when what it shows changes. A page is rendered once per key (a key is
+built from everything the page shows: versions, states, amounts, the link's expiry) with
+placeholders for the two things that differ per request, the CSP nonce and the CSRF token,
+and `personalize()` fills them in for each response. Flashed messages are per request too,
+so a request with messages waiting renders the page normally (`has_pending_messages`).
+
+The cache lives in each app server process: a key names an exact version of a page, so
+processes never disagree, and nothing is shared that could leak between businesses.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+
+# Random per process, so no text a business or customer typed can spell one.
+NONCE_PLACEHOLDER = f"nonce{secrets.token_hex(12)}"
+CSRF_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
+
+
+_ALL_CACHES: list[RenderedPageCache] = []
+
+
+class RenderedPageCache:
+    """A bounded least-recently-used map from a page's key to its shareable HTML."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = threading.Lock()
+        _ALL_CACHES.append(self)
+
+    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+        with self._lock:
+            html = self._pages.get(key)
+            if html is not None:
+                self._pages.move_to_end(key)
+                return html
+        html = render()
+        with self._lock:
+            self._pages[key] = html
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_entries:
+                self._pages.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def clear_all_page_caches() -> None:
+    """Empty every page cache of this process (tests: ids repeat once a test rolls back)."""
+    for cache in _ALL_CACHES:
+        cache.clear()
+
+
+def render_shareable(request: HttpRequest, template_name: str, context: dict) -> str:
+    """Render a page as every request for the same data may see it: placeholders for the
+    nonce and the CSRF token, and no flashed messages."""
+    own_nonce = getattr(request, "csp_nonce", "")
+    request.csp_nonce = NONCE_PLACEHOLDER
+    try:
+        return render_to_string(
+            template_name,
+            {**context, "csrf_token": CSRF_PLACEHOLDER, "messages": ()},
+            request=request,
+        )
+    finally:
+        request.csp_nonce = own_nonce
+
+
+def personalize(html: str, request: HttpRequest) -> str:
+    """This request's nonce and CSRF token in a shareable page."""
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return html.replace(NONCE_PLACEHOLDER, getattr(request, "csp_nonce", ""))
+
+
+def has_pending_messages(request: HttpRequest) -> bool:
+    """Whether flashed messages wait for this request (the page must then be rendered for
+    it alone, so they show once)."""
+    storage = getattr(request, "_messages", None)
+    return bool(storage is not None and storage._loaded_messages)
