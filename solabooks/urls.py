@@ -3,15 +3,17 @@ from django.urls import include, path
 
 from solabooks.core.views import health
 
+# Resolution tries patterns in order; the customer-facing ones (links, portal) and the API
+# come first because they serve most requests. No two includes share a URL.
 urlpatterns = [
     path("finance/health/", health, name="health"),
+    path("finance/", include("solabooks.sharing.urls")),
+    path("finance/customer-portal/", include("solabooks.portal.urls")),
     path("finance/api/", include("solabooks.api.urls")),
     path("finance/", include("solabooks.tenancy.urls")),
     path("finance/customers/", include("solabooks.customers.urls")),
     path("finance/customers/", include("solabooks.portal.staff_urls")),
     path("finance/", include("solabooks.documents.urls")),
-    path("finance/customer-portal/", include("solabooks.portal.urls")),
-    path("finance/", include("solabooks.sharing.urls")),
 ]
 
 if settings.SOLABOOKS_DEMO or settings.DEBUG:
