@@ -119,6 +119,10 @@ class PreparedQuery:
     def rows(self, **values: Any) -> list[tuple]:
         if values.keys() != self._parameters.keys():
             raise TypeError(f"Expected parameters {sorted(self._parameters)}.")
+        for name, kind in self._parameters.items():
+            # None would be compared as text, not as IS NULL: refuse what the SQL can't mean.
+            if not isinstance(values[name], kind):
+                raise TypeError(f"Parameter {name!r} must be {kind.__name__}.")
         alias = router.db_for_read(self._model())
         compiled = self._compiled.get(alias)
         if compiled is None:
