@@ -13,10 +13,12 @@ counts).
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
@@ -131,7 +133,7 @@ class PreparedQuery:
             constant if name is None else compiled.adapters[name](values[name])
             for name, constant in zip(compiled.slots, compiled.constants, strict=True)
         ]
-        with connections[alias].cursor() as cursor:
+        with _cursor(connections[alias]) as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
         if compiled.converters:
@@ -151,6 +153,33 @@ class PreparedQuery:
             }
             model = self._model_class = self._build(**placeholders).model
         return model
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor):
+        """Server-side binding, prepared on first use: PostgreSQL parses and plans each
+        statement once per connection instead of on every request (planning the portal's
+        session query cost more database CPU than running it)."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
+
+
+def _cursor(connection):
+    """Django's cursor (logging, execute wrappers, error wrapping); on PostgreSQL around a
+    cursor that prepares its statements, unless DB_PREPARED_STATEMENTS is off (behind a
+    connection pooler that cannot keep them)."""
+    if connection.vendor != "postgresql" or not settings.SOLABOOKS_DB_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
 
 
 def instance_from_row(model: type[Model], attnames: tuple[str, ...], values) -> Model:
