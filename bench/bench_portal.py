@@ -20,7 +20,8 @@ amount_paid backed by payments and their allocations (one payment per customer a
 and the Activity rows the services write (created, sent, payment recorded, voided) with
 their dates. States follow age: recent invoices mostly open, old ones mostly paid. Then
 VACUUM ANALYZE, as autovacuum would after such a load. The customer signs in through the
-portal's login page (a test Client posting the form), and wrk sends that session cookie.
+portal's login page (a test Client posting the form), and wrk sends the cookies that
+browser then holds (session and CSRF).
 
 Besides wrk's figures, each run prints the pages' CPU per request in-process and their
 queries' database time (EXPLAIN ANALYZE, median of 5 views); both are far less sensitive
@@ -365,12 +366,37 @@ def make_seed(total: int, for_customer: int):
         if connection.vendor == "postgresql":
             for endpoint in ENDPOINTS:
                 sql_per_view[endpoint.name] = sql_time(client, endpoint.path)
-        name = settings.SESSION_COOKIE_NAME
-        values = {"portal": f"{name}={client.cookies[name].value}"}
+        # wrk sends the cookies the customer's browser holds once signed in: the session
+        # and the CSRF cookie (set by the first page with a form, the dashboard's Sign out).
+        if client.get("/finance/customer-portal/").status_code != 200:
+            raise RuntimeError("the portal dashboard did not answer 200")
+        names = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+        values = {"portal": "; ".join(f"{name}={client.cookies[name].value}" for name in names)}
         print("  " + cpu_per_request(ENDPOINTS, values), flush=True)
+        print("  " + first_render_cpu(client), flush=True)
         return values
 
     return seed
+
+
+def first_render_cpu(client, count: int = 5) -> str:
+    """CPU ms of each page when it is not in the rendered-page cache (the first view after
+    a change): its queries, the ORM and the templates. wrk's figures are of cached pages."""
+    import statistics
+    import time
+
+    from solabooks.portal.views.pages import PAGES
+
+    parts = []
+    for endpoint in ENDPOINTS:
+        samples = []
+        for _ in range(count):
+            PAGES.clear()
+            started = time.process_time()
+            client.get(endpoint.path)
+            samples.append((time.process_time() - started) * 1000)
+        parts.append(f"{endpoint.name} {statistics.median(samples):.2f} ms")
+    return "first view (not cached), in-process CPU: " + ", ".join(parts)
 
 
 # Filled by the seed (in the child process that runs one size): the database's own time

@@ -223,8 +223,14 @@ def _check_dates(*, issue_date, due_date, valid_until) -> None:
 
 
 def lock_document(document: Document) -> Document:
-    """Re-read a document under a row lock, so concurrent changes queue."""
-    return Document.objects.select_for_update().get(pk=document.pk)
+    """Re-read a document under a row lock, so concurrent changes queue. Its business and
+    customer come in the same query (every service reads them); only the document's row is
+    locked."""
+    return (
+        Document.objects.select_for_update(of=("self",))
+        .select_related("organization", "customer")
+        .get(pk=document.pk)
+    )
 
 
 @transaction.atomic
@@ -356,6 +362,21 @@ def reassign_document(*, document: Document, new_customer, actor: Actor) -> Docu
         details={
             "from_customer": old_customer.name,
             "from_customer_id": old_customer.pk,
+            "to_customer": new_customer.name,
+            "to_customer_id": new_customer.pk,
+        },
+    )
+    # The old customer's own history records that the document left them: their Activity
+    # tab says so, and their portal pages, which key on their newest Activity row
+    # (portal/views/pages.py), drop it on the next request.
+    record_activity(
+        organization=document.organization,
+        customer=old_customer,
+        verb=Verb.REASSIGNED,
+        actor=actor,
+        details={
+            "document_id": document.pk,
+            "document_number": document.number,
             "to_customer": new_customer.name,
             "to_customer_id": new_customer.pk,
         },

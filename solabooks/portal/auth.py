@@ -14,12 +14,16 @@ import enum
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from solabooks.activity.models import Activity
 from solabooks.core import ratelimit
+from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
+from solabooks.customers.models import Customer
+from solabooks.tenancy.models import Organization
 
 from .models import AccessState, PortalAccess, PortalUser
 from .tokens import access_is_usable
@@ -180,6 +184,9 @@ class PortalSession:
     user: PortalUser
     access: PortalAccess
     can_switch: bool = False
+    # The newest Activity row about the customer, read with the access: it names a version
+    # of the customer's dashboard and lists (pages.py).
+    newest_activity_id: int | None = None
 
     @property
     def customer(self):
@@ -198,6 +205,69 @@ class Resolution:
     business_name: str = ""
 
 
+# The customer's and the business's columns a portal session loads (the cached pages key
+# on them too, views/pages.py). Only what portal requests read: the rest is deferred
+# (reading it costs a query, as with .only()), and each datetime left out is one value
+# less to parse on every request.
+CUSTOMER_FIELDS = concrete_attnames(Customer, exclude=("created_at",))
+ORGANIZATION_FIELDS = concrete_attnames(Organization, exclude=("created_at",))
+
+# The access with its portal user, customer and business, checked on every portal request,
+# and the newest Activity row about the customer (index activity(customer, -created_at)),
+# which the cached pages key on. Building and compiling this query each time cost more CPU
+# than the rest of a cached page, so it is a prepared statement (core.prepared): compiled
+# once, re-run with the session's ids.
+_SESSION_COLUMNS = (
+    (
+        PortalAccess,
+        "",
+        (
+            "id",
+            "organization_id",
+            "customer_id",
+            "portal_user_id",
+            "state",
+            "session_epoch",
+        ),
+    ),
+    (PortalUser, "portal_user__", ("id", "email", "password")),
+    (Customer, "customer__", CUSTOMER_FIELDS),
+    (Organization, "organization__", ORGANIZATION_FIELDS),
+)
+_NEWEST_ACTIVITY = Subquery(
+    Activity.objects.filter(
+        organization_id=OuterRef("organization_id"), customer_id=OuterRef("customer_id")
+    )
+    .order_by("-created_at", "-id")
+    .values("id")[:1]
+)
+_ACCESS_FOR_SESSION = PreparedQuery(
+    lambda access_id, user_id: (
+        PortalAccess.objects.filter(pk=access_id, portal_user_id=user_id)
+        .annotate(newest_activity_id=_NEWEST_ACTIVITY)
+        .values_list(
+            *(prefix + name for _, prefix, names in _SESSION_COLUMNS for name in names),
+            "newest_activity_id",
+        )
+        .order_by()[:1]
+    ),
+    access_id=int,
+    user_id=int,
+)
+
+
+def _access_from_row(row: tuple) -> tuple[PortalAccess, int | None]:
+    instances, start = [], 0
+    for model, _, names in _SESSION_COLUMNS:
+        instances.append(instance_from_row(model, names, row[start : start + len(names)]))
+        start += len(names)
+    access, user, customer, organization = instances
+    access.portal_user, access.customer, access.organization = user, customer, organization
+    if customer.organization_id == organization.pk:
+        customer.organization = organization
+    return access, row[start]
+
+
 def resolve(request: HttpRequest) -> Resolution:
     """Check the portal session of a request against the current state, in one query."""
     data = request.session
@@ -207,12 +277,11 @@ def resolve(request: HttpRequest) -> Resolution:
     if access_id is None:
         access = None
         user = PortalUser.objects.filter(pk=user_id).first()
+    elif not isinstance(access_id, int):
+        return Resolution(Outcome.SIGNED_OUT)
     else:
-        access = (
-            PortalAccess.objects.select_related("portal_user", "customer", "organization")
-            .filter(pk=access_id, portal_user_id=user_id)
-            .first()
-        )
+        row = _ACCESS_FOR_SESSION.first(access_id=access_id, user_id=user_id)
+        access, newest_activity_id = _access_from_row(row) if row else (None, None)
         user = access.portal_user if access is not None else None
     if user is None:
         return Resolution(Outcome.SIGNED_OUT)
@@ -231,7 +300,10 @@ def resolve(request: HttpRequest) -> Resolution:
     return Resolution(
         Outcome.OK,
         session=PortalSession(
-            user=user, access=access, can_switch=bool(data.get(SESSION_CAN_SWITCH))
+            user=user,
+            access=access,
+            can_switch=bool(data.get(SESSION_CAN_SWITCH)),
+            newest_activity_id=newest_activity_id,
         ),
         user=user,
     )

@@ -58,6 +58,7 @@ def payment_list(*, customer, method: str = "") -> QuerySet[Payment]:
         Payment.objects.for_customer(customer)
         .select_related("receipt")
         .annotate(allocated=Sum("allocations__amount"))
+        .order_by("-date", "-id")  # an aggregate drops Meta.ordering; pages need an order
     )
     if method:
         payments = payments.filter(method=method)

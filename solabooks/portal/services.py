@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import ActorType, Verb
-from solabooks.activity.services import Actor, record_activity
+from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
 from solabooks.customers.models import Customer
@@ -465,34 +466,37 @@ def record_sign_in(*, session: PortalSession, actor: Actor) -> None:
     )
 
 
-@transaction.atomic
 def record_document_access(
     *, session: PortalSession, document: Document, verb: str, actor: Actor
 ) -> None:
-    """A view or PDF download by the signed-in customer: bookkeeping only. The first
-    customer view sets the document's "viewed" flag."""
+    """A view or PDF download by the signed-in customer: bookkeeping only, written by the
+    access log (activity.accesslog) like a link page's. The first customer view sets the
+    document's "viewed" flag."""
     if document.customer_id != session.customer.pk:
         raise DomainError("That document is not yours.")
+    updates = ()
     if verb == Verb.VIEWED and document.viewed_at is None:
         now = timezone.now()
-        Document.objects.filter(pk=document.pk, viewed_at__isnull=True).update(viewed_at=now)
+        # Only the first view sets the flag (only_if_null): a concurrent one loses harmlessly.
+        updates = (RowUpdate(Document, document.pk, "viewed_at", now, only_if_null=True),)
         document.viewed_at = now
-    record_activity(
-        organization=session.organization,
-        document=document,
+    append_activity(
+        organization_id=session.organization.pk,
+        document_id=document.pk,
+        customer_id=document.customer_id,
         verb=verb,
         actor=actor,
         details={"portal_access_id": session.access.pk},
+        row_updates=updates,
     )
 
 
-@transaction.atomic
 def record_payment_view(*, session: PortalSession, payment, actor: Actor) -> None:
     if payment.customer_id != session.customer.pk:
         raise DomainError("That payment is not yours.")
-    record_activity(
-        organization=session.organization,
-        customer=session.customer,
+    append_activity(
+        organization_id=session.organization.pk,
+        customer_id=session.customer.pk,
         verb=Verb.VIEWED,
         actor=actor,
         details={"portal_access_id": session.access.pk, "payment_id": payment.pk},
