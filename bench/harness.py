@@ -457,7 +457,10 @@ def run(
     database_url: str | None = None,
     keep: bool = False,
     env: dict[str, str] | None = None,
+    after_measure: Callable[[list[Result]], None] | None = None,
 ) -> list[Result]:
+    """Seed, serve, measure. `after_measure(results)` runs while the server and the run's
+    database still exist (e.g. to account for background work the load queued)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: sudo apt-get install wrk")
     workdir = Path(tempfile.mkdtemp(prefix="solabooks-bench-"))
@@ -489,6 +492,8 @@ def run(
             threads=threads,
             connections=connections,
         )
+        if after_measure is not None:
+            after_measure(results)
     finally:
         if server is not None:
             server.stop()

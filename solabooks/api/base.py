@@ -4,13 +4,15 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from solabooks.activity.models import ActorType, Verb
-from solabooks.activity.services import Actor, record_activity
+from solabooks.activity.services import Actor, append_activity
 
 from .authentication import key_label, spend_equal_effort
 from .errors import PayloadTooLarge
@@ -23,6 +25,23 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def max_body_bytes() -> int:
     return getattr(settings, "SOLABOOKS_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+
+
+_PLAIN_FILTERS: dict[type, frozenset[str] | None] = {}
+
+
+def _takes_any(serializer_class, params) -> bool:
+    """Whether validating `params` with this (flat) serializer can give anything but {}."""
+    names = _PLAIN_FILTERS.get(serializer_class, False)
+    if names is False:
+        fields = serializer_class().fields
+        # With a default or a nested field the serializer has its say even on no input.
+        plain = all(
+            field.default is empty and not isinstance(field, BaseSerializer)
+            for field in fields.values()
+        )
+        names = _PLAIN_FILTERS[serializer_class] = frozenset(fields) if plain else None
+    return names is None or any(name in params for name in names)
 
 
 class AlwaysJSON(BaseContentNegotiation):
@@ -93,6 +112,10 @@ class ApiView(GenericAPIView):
         repeated = sorted(key for key in params if len(params.getlist(key)) > 1)
         if repeated:
             raise ValidationError({key: [f"Give {key} once."] for key in repeated})
+        if not _takes_any(serializer_class, params):
+            # None of its fields given (only paging, say) and none has a default: the
+            # serializer would validate to {}.
+            return {}
         return self.parse(serializer_class, data={key: params[key] for key in params})
 
     def paginated(self, queryset, serializer_class) -> Response:
@@ -105,8 +128,8 @@ class ApiView(GenericAPIView):
         # authentication on a request that failed before it.
         api_key = getattr(request._request, "api_key", None)
         if api_key is not None and request.method in UNSAFE_METHODS and response.status_code < 300:
-            record_activity(
-                organization=api_key.organization,
+            append_activity(
+                organization_id=api_key.organization_id,
                 verb=Verb.API_CALL,
                 actor=self.actor(),
                 details={

@@ -4,10 +4,14 @@ Both must be whole numbers of at least 1, given once; anything else is a 400 rat
 silently read as page 1, so a client's bug shows instead of returning the wrong page.
 """
 
-from rest_framework.exceptions import ValidationError
+from collections.abc import Callable
+
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 MAX_PAGE_SIZE = 200
+# Pages further than this many rows in name nothing (and would overflow an SQL OFFSET).
+MAX_OFFSET = 2**62
 
 
 def positive_int_param(request, name: str) -> int | None:
@@ -34,6 +38,30 @@ class StandardPagination(PageNumberPagination):
 
     def get_page_number(self, request, paginator) -> int:
         return positive_int_param(request, self.page_query_param) or 1
+
+    def paginate_rows(
+        self, request, *, fetch: Callable[[int, int], tuple[list, int | None]]
+    ) -> list:
+        """paginate_queryset() for rows read without a queryset: `fetch(offset, limit)`
+        reads one page and the list's row count (None for an empty page). The same page
+        numbers, the same 404 past the last page, the same next/previous links."""
+        self.request = request
+        page_size = self.get_page_size(request)
+        paginator = self.django_paginator_class((), page_size)
+        page_number = self.get_page_number(request, paginator)
+        rows, count = [], None
+        if page_number <= MAX_OFFSET // page_size:
+            rows, count = fetch((page_number - 1) * page_size, page_size)
+        if not rows and page_number > 1:
+            # Past the last page: Paginator.page() would raise EmptyPage.
+            message = paginator.error_messages["no_results"]
+            raise NotFound(
+                self.invalid_page_message.format(page_number=page_number, message=message)
+            )
+        paginator.count = count if rows else 0  # a cached_property: no COUNT of its own
+        self.page = paginator.page(page_number)
+        self.page.object_list = rows
+        return rows
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [

@@ -1,5 +1,5 @@
 """Per-key rate limit, counted in the shared cache (solabooks.core.ratelimit), so every app
-server behind the load balancer counts against the same budget."""
+server behind the load balancer counts against the same budget (one round trip on Redis)."""
 
 from django.conf import settings
 from rest_framework.request import Request

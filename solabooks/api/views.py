@@ -30,6 +30,7 @@ from solabooks.sharing.models import SecureLink
 
 from . import serializers as s
 from .base import ApiView
+from .reads import DOCUMENT_SUMMARY, DocumentList, scoped_document, send_answer
 from .schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, errors
 
 CUSTOMERS, DOCUMENTS, PAYMENTS, LINKS, PORTAL, ACTIVITY = (
@@ -173,17 +174,10 @@ class DocumentListView(ApiView):
     )
     def get(self, request: Request) -> Response:
         filters = self.parse_query(s.DocumentFilterSerializer)
-        documents = Document.objects.for_org(self.organization).select_related("customer")
-        if filters.get("kind"):
-            documents = documents.filter(kind=filters["kind"])
-        if filters.get("state"):
-            documents = documents.filter(state=filters["state"])
-        if filters.get("customer"):
-            documents = documents.filter(customer_id=filters["customer"])
-        if filters.get("number"):
-            documents = documents.filter(number__icontains=filters["number"])
-        documents = documents.order_by("-issue_date", "-created_at", "-id")
-        return self.paginated(documents, s.DocumentSummarySerializer)
+        # Prepared statements and value rows (reads.py); the body is the serializer's.
+        documents = DocumentList(organization=self.organization, filters=filters)
+        rows = self.paginator.paginate_rows(request, fetch=documents.page)
+        return self.paginator.get_paginated_response(DOCUMENT_SUMMARY.represent(rows))
 
     @extend_schema(
         operation_id="documents_create",
@@ -378,7 +372,8 @@ class DocumentSendView(ApiView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        document = _document(self, pk)
+        # Neither lines nor customer: send_document re-reads the document under its lock.
+        document = scoped_document(organization=self.organization, pk=pk)
         data = self.parse(s.SendInSerializer)
         result = sharing_services.send_document(
             document=document,
@@ -394,7 +389,7 @@ class DocumentSendView(ApiView):
             "expiry_overridden": result.expiry_overridden,
             "expiry_note": EXPIRY_OVERRIDDEN_NOTE if result.expiry_overridden else EXPIRY_NOTE,
         }
-        return Response(s.SendOutSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        return Response(send_answer(body), status=status.HTTP_202_ACCEPTED)
 
 
 def _links(view: ApiView):

@@ -80,7 +80,9 @@ def _user_of(actor: Actor):
     return actor.user if getattr(actor.user, "pk", None) else None
 
 
-@transaction.atomic
+# No savepoint inside a caller's transaction: the one INSERT either lands or the whole
+# operation fails (a token collision is a 2**-256 event), and send is on the API's hot path.
+@transaction.atomic(savepoint=False)
 def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> IssuedLink:
     """Mint a new link to a document for its current customer, valid for LINK_LIFETIME.
 

@@ -1,0 +1,168 @@
+"""The API's hot reads as prepared statements: the documents list every sync client polls,
+and the scoped document lookup of the send action.
+
+Building a filtered, ordered, sliced QuerySet and compiling it costs more than running it,
+and the rows as model instances cost more again; so the list's COUNT and its page are
+one prepared statement (core.prepared) per combination of filters and page window, the
+count a scalar subquery of the page's statement, read as value rows and shown through RowFormat (rows.py), which gives the serializer's own
+output. The business is always the first parameter (`for_org`).
+
+The `number` filter (a LIKE pattern the ORM escapes itself) is not a plain value, so a
+list filtered by it is built as a QuerySet each time; its rows are shown the same way.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+
+from django.db.models import Count, QuerySet, Subquery
+from django.http import Http404
+
+from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
+from solabooks.documents.models import Document
+from solabooks.sharing.selectors import link_state
+
+from . import serializers as s
+from .rows import RowFormat
+from .serializers import MAX_ID
+
+DOCUMENT_ORDER = ("-issue_date", "-created_at", "-id")
+DOCUMENT_SUMMARY = RowFormat(
+    s.DocumentSummarySerializer,
+    computed={"balance_due": (("total", "amount_paid"), lambda total, paid: total - paid)},
+)
+# Filters that are plain values of the list query, by their column and type.
+PREPARED_FILTERS = {
+    "kind": ("kind", str),
+    "state": ("state", str),
+    "customer": ("customer_id", int),
+}
+# Page windows seen most recently, per filter combination (a client paging through the
+# list makes one per page; beyond these, a window is compiled again when it comes back).
+MAX_WINDOWS = 256
+
+
+def _documents(organization_id, filters: dict[str, Any]) -> QuerySet:
+    return Document.objects.for_org(organization_id).filter(**filters)
+
+
+def _page(organization_id, filters: dict[str, Any], number: str, offset: int, limit: int):
+    """One page of the list, each row ending with the list's row count: an uncorrelated
+    scalar subquery, which both databases run once per statement, so the page and its
+    count take one round trip instead of two."""
+    documents = _documents(organization_id, filters)
+    if number:
+        documents = documents.filter(number__icontains=number)
+    count = documents.order_by().values("organization").annotate(n=Count("id")).values("n")
+    return (
+        documents.annotate(list_count=Subquery(count))
+        .order_by(*DOCUMENT_ORDER)
+        .values_list(*DOCUMENT_SUMMARY.lookups, "list_count")[offset : offset + limit]
+    )
+
+
+class _Pages:
+    """Prepared page statements by filter columns and page window, the most recent
+    MAX_WINDOWS kept."""
+
+    def __init__(self) -> None:
+        self._pages: OrderedDict[tuple, PreparedQuery] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, columns: tuple[str, ...], offset: int, limit: int) -> PreparedQuery:
+        key = (columns, offset, limit)
+        with self._lock:
+            query = self._pages.get(key)
+            if query is not None:
+                self._pages.move_to_end(key)
+                return query
+        query = PreparedQuery(
+            lambda organization_id, **filters: _page(organization_id, filters, "", offset, limit),
+            **_parameter_types(columns),
+        )
+        with self._lock:
+            self._pages[key] = query
+            while len(self._pages) > MAX_WINDOWS:
+                self._pages.popitem(last=False)
+        return query
+
+
+def _parameter_types(columns: tuple[str, ...]) -> dict[str, type]:
+    types = {column: kind for column, kind in PREPARED_FILTERS.values()}
+    return {"organization_id": int, **{column: types[column] for column in columns}}
+
+
+_PAGES = _Pages()
+
+
+class DocumentList:
+    """One business's documents, filtered, newest first: `page(offset, limit)` gives the
+    rows (for DOCUMENT_SUMMARY; each ends with the list's row count) and that count."""
+
+    def __init__(self, *, organization, filters: dict[str, Any]) -> None:
+        self.organization_id = organization.pk
+        self.values = {
+            column: filters[name]
+            for name, (column, _) in PREPARED_FILTERS.items()
+            if filters.get(name)
+        }
+        self.number = filters.get("number") or ""
+        self.columns = tuple(sorted(self.values))
+
+    def page(self, offset: int, limit: int) -> tuple[list[tuple], int | None]:
+        """The page's rows and the list's row count (None when the page is empty: it is
+        past the end, or the list is empty)."""
+        if self.number:
+            rows = list(_page(self.organization_id, self.values, self.number, offset, limit))
+        else:
+            rows = _PAGES.get(self.columns, offset, limit).rows(
+                organization_id=self.organization_id, **self.values
+            )
+        return rows, (rows[0][-1] if rows else None)
+
+
+_DOCUMENT_COLUMNS = concrete_attnames(Document)
+_SCOPED_DOCUMENT = PreparedQuery(
+    lambda organization_id, pk: (
+        Document.objects.for_org(organization_id)
+        .filter(pk=pk)
+        .values_list(*_DOCUMENT_COLUMNS)
+        .order_by()[:1]
+    ),
+    organization_id=int,
+    pk=int,
+)
+
+
+def scoped_document(*, organization, pk: int) -> Document:
+    """`Document.objects.for_org(organization).get_or_404(pk=pk)`, prepared; the document
+    comes with its `organization` set. Another business's id is a 404 like an unknown one."""
+    row = (
+        _SCOPED_DOCUMENT.first(organization_id=organization.pk, pk=pk)
+        if 1 <= pk <= MAX_ID
+        else None
+    )
+    if row is None:
+        raise Http404
+    document = instance_from_row(Document, _DOCUMENT_COLUMNS, row)
+    document.organization = organization
+    return document
+
+
+LINK_OUT = RowFormat(s.LinkOutSerializer, computed={"state": None})
+_SEND_OUT_FIELDS = s.SendOutSerializer().fields
+
+
+def send_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """`SendOutSerializer(body).data` without building the serializer (copying two nested
+    serializers' fields on every call costs more than the rest of the answer)."""
+    answer = {}
+    for name, field in _SEND_OUT_FIELDS.items():
+        value = body[name]
+        if name == "link":
+            answer[name] = LINK_OUT.represent_instance(value, state=link_state(value).value)
+        else:
+            answer[name] = None if value is None else field.to_representation(value)
+    return answer
