@@ -110,9 +110,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Covering-index columns (INCLUDE) speed up PostgreSQL; SQLite simply ignores them.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # Persistent connections on both engines: opening one (and on SQLite running the PRAGMAs
-# above) cost more than the rest of a cached page.
+# above) cost more than the rest of a cached page. Health checks (a SELECT 1 before each
+# request's first query) are Django's default, off: a connection the server dropped fails
+# one request and is replaced; CONN_HEALTH_CHECKS=1 trades a round trip per request for that.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", False)
 
 # The few statements every customer and API request runs (core/prepared.py) are prepared on
 # PostgreSQL; turn off behind a transaction-pooling PgBouncer older than 1.21.

@@ -45,13 +45,22 @@ def loaded_settings(**env: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_database_url_selects_postgresql_with_persistent_checked_connections():
+def test_database_url_selects_postgresql_with_persistent_connections():
     db = loaded_settings(DATABASE_URL="postgres://app:s3cret@db.internal:6543/books")["db"]
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("books", "app", "s3cret")
     assert (db["HOST"], int(db["PORT"])) == ("db.internal", 6543)
     assert db["CONN_MAX_AGE"] == 60
-    assert db["CONN_HEALTH_CHECKS"] is True
+    assert db["CONN_HEALTH_CHECKS"] is False  # Django's default: no round trip per request
+    checked = loaded_settings(
+        DATABASE_URL="postgres://app:s3cret@db.internal:6543/books", CONN_HEALTH_CHECKS="1"
+    )["db"]
+    assert checked["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_connections_persist_too(tmp_path):
+    db = loaded_settings(SOLABOOKS_VAR_DIR=str(tmp_path))["db"]
+    assert db["CONN_MAX_AGE"] == 60
 
 
 def test_without_database_url_sqlite_lives_in_the_var_dir(tmp_path):
