@@ -19,8 +19,10 @@ def _clear_page_caches():
     """Rendered pages are keyed by ids and versions, and ids repeat once a test's
     transaction rolls back; production never reuses them."""
     from solabooks.core.pagecache import clear_all_page_caches
+    from solabooks.pdf.services import RECENT_PDFS
 
     clear_all_page_caches()
+    RECENT_PDFS.clear()
     yield
 
 

@@ -13,6 +13,8 @@ import hashlib
 import json
 import mimetypes
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -184,11 +186,50 @@ def _store(path: str, pdf: bytes, document) -> None:
             default_storage.delete(f"{directory}/{name}")
 
 
+class _RecentPdfs:
+    """The PDFs this process served last, by cache path (a path names one exact version),
+    up to a total size: a link's PDF downloaded again costs no file system round trips."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._pdfs: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, path: str) -> bytes | None:
+        with self._lock:
+            pdf = self._pdfs.get(path)
+            if pdf is not None:
+                self._pdfs.move_to_end(path)
+            return pdf
+
+    def put(self, path: str, pdf: bytes) -> None:
+        if len(pdf) > self.max_bytes:
+            return
+        with self._lock:
+            if path in self._pdfs:
+                return
+            self._pdfs[path] = pdf
+            self._size += len(pdf)
+            while self._size > self.max_bytes:
+                _, dropped = self._pdfs.popitem(last=False)
+                self._size -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pdfs.clear()
+            self._size = 0
+
+
+RECENT_PDFS = _RecentPdfs(max_bytes=32 * 1024 * 1024)
+
+
 def document_pdf(*, document) -> bytes:
     """The document's PDF, from the cache when nothing it shows has changed."""
     path = pdf_cache_path(document)
-    cached = _read_cached(path)
+    cached = RECENT_PDFS.get(path) or _read_cached(path)
     if cached is not None:
+        RECENT_PDFS.put(path, cached)
         return cached
     if document.get_deferred_fields():  # a lean instance (a link's): render it whole
         document = (
@@ -199,6 +240,7 @@ def document_pdf(*, document) -> bytes:
         )
     pdf = render_document_pdf(document=document)
     _store(path, pdf, document)
+    RECENT_PDFS.put(path, pdf)
     return pdf
 
 

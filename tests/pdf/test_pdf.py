@@ -210,3 +210,16 @@ def test_pdf_response(invoice):
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == 'attachment; filename="INV-0001.pdf"'
     assert response.content.startswith(b"%PDF-")
+
+
+def test_recent_pdfs_are_bounded_by_size_and_keep_the_latest():
+    from solabooks.pdf.services import _RecentPdfs
+
+    recent = _RecentPdfs(max_bytes=10)
+    recent.put("a", b"12345")
+    recent.put("b", b"12345")
+    assert recent.get("a") == b"12345"  # "a" is now the most recent
+    recent.put("c", b"123")
+    assert recent.get("b") is None and recent.get("a") and recent.get("c")
+    recent.put("huge", b"x" * 11)  # larger than the whole budget: never kept
+    assert recent.get("huge") is None
