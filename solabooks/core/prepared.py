@@ -155,6 +155,9 @@ class PreparedQuery:
         return model
 
 
+NEVER_BY_COUNT = 2**31
+
+
 @functools.cache
 def _preparing_cursor_class() -> type:
     import psycopg
@@ -171,15 +174,27 @@ def _preparing_cursor_class() -> type:
 
 
 def _cursor(connection):
-    """Django's cursor (logging, execute wrappers, error wrapping); on PostgreSQL around a
-    cursor that prepares its statements, unless DB_PREPARED_STATEMENTS is off (behind a
-    connection pooler that cannot keep them)."""
-    if connection.vendor != "postgresql" or not settings.SOLABOOKS_DB_PREPARED_STATEMENTS:
+    """Django's cursor (execute wrappers, error wrapping); on PostgreSQL around a cursor
+    that prepares its statements, unless DB_PREPARED_STATEMENTS is off (behind a connection
+    pooler that cannot keep them)."""
+    if (
+        connection.vendor != "postgresql"
+        or not settings.SOLABOOKS_DB_PREPARED_STATEMENTS
+        # Query logging (DEBUG, the test suite's query counts) records the SQL as Django
+        # binds it; psycopg keeps no text for a prepared statement's later runs.
+        or connection.queries_logged
+    ):
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's prepared statements off (None ignores even prepare=True).
+        # Its own cursors bind on the client and never prepare; this one prepares only the
+        # statements it is asked to (no threshold is ever reached).
+        raw.prepare_threshold = NEVER_BY_COUNT
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+        return connection._prepare_cursor(_preparing_cursor_class()(raw))
 
 
 def instance_from_row(model: type[Model], attnames: tuple[str, ...], values) -> Model:

@@ -714,3 +714,33 @@ def test_insert_rows_writes_many_in_one_statement(books, django_assert_num_queri
         insert_rows([])
     with pytest.raises(TypeError):
         insert_rows([instances[0], SecureLink()])
+
+
+@pytest.mark.django_db
+def test_postgresql_plans_a_prepared_query_once_per_connection(settings):
+    """On PostgreSQL the statement is prepared server-side (parsed and planned once per
+    connection); Django's own queries stay client-bound and unprepared."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side prepared statements are PostgreSQL's")
+    query = PreparedQuery(
+        lambda customer_id: Document.objects.filter(customer_id=customer_id).values_list("id"),
+        customer_id=int,
+    )
+    query.rows(customer_id=1)
+    query.rows(customer_id=2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert len(statements) == 1
+    assert "documents_document" in statements[0]
+
+    settings.SOLABOOKS_DB_PREPARED_STATEMENTS = False
+    other = PreparedQuery(
+        lambda number: Document.objects.filter(number=number).values_list("id"), number=str
+    )
+    other.rows(number="INV-1")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
