@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, connections, transaction
 from django.db.models import Model
 
 from solabooks.core.prepared import insert_rows, update_row
@@ -85,6 +85,7 @@ class AccessLog:
         self._activities: list[Activity] = []
         self._updates: dict[tuple, RowUpdate] = {}
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._pid: int | None = None
 
     @staticmethod
@@ -161,14 +162,27 @@ class AccessLog:
         self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        stopping = self._stopping
+        while not stopping.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
             try:
                 self.flush()
             except Exception:  # the thread must outlive any one bad batch
                 logger.exception("Access log flush failed.")
+        connections.close_all()  # this thread's own connection
+
+    def stop(self) -> None:
+        """Write what waits and end the thread (process exit, tests)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._stopping.set()
+            self._wake.set()
+            thread.join(timeout=10)
+        self._stopping = threading.Event()
+        self.flush()
 
 
 access_log = AccessLog()
-atexit.register(access_log.flush)
+atexit.register(access_log.stop)

@@ -32,7 +32,7 @@ def background(settings):
     settings.SOLABOOKS_ACCESS_LOG = "background"
     log = AccessLog(interval=3600)  # flushed by hand unless a test says otherwise
     yield log
-    log.flush()
+    log.stop()
 
 
 @pytest.fixture
@@ -127,15 +127,28 @@ def test_records_are_kept_while_the_database_refuses_them(background, document, 
 def test_the_thread_writes_within_its_interval(settings, document):
     settings.SOLABOOKS_ACCESS_LOG = "background"
     log = AccessLog(interval=0.05)
-    log.record(_activity(document))
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and log.pending():
-        time.sleep(0.02)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if Activity.objects.filter(document=document, verb=Verb.VIEWED).exists():
-            break
-        time.sleep(0.02)
+    try:
+        log.record(_activity(document))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and log.pending():
+            time.sleep(0.02)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if Activity.objects.filter(document=document, verb=Verb.VIEWED).exists():
+                break
+            time.sleep(0.02)
+        assert Activity.objects.filter(document=document, verb=Verb.VIEWED).count() == 1
+    finally:
+        log.stop()
+    assert log._thread is None
+
+
+def test_stop_writes_what_waits_and_ends_the_thread(background, document):
+    background.record(_activity(document))
+    thread = background._thread
+    assert thread.is_alive()
+    background.stop()
+    assert not thread.is_alive()
     assert Activity.objects.filter(document=document, verb=Verb.VIEWED).count() == 1
 
 
@@ -153,6 +166,7 @@ def test_immediate_mode_writes_in_the_request(settings, document):
     settings.SOLABOOKS_ACCESS_LOG = "immediate"
     log = AccessLog(interval=3600)
     log.record(_activity(document))
+    assert log._thread is None
     assert log.pending() == 0
     assert Activity.objects.filter(document=document, verb=Verb.VIEWED).count() == 1
 
@@ -165,7 +179,7 @@ def test_link_page_view_is_recorded_by_the_process_log(settings, client, documen
     with time_machine.travel(timezone.now(), tick=True):
         response = client.get(f"/finance/i/{issued.raw_token}", HTTP_USER_AGENT="Mail/1.0")
     assert response.status_code == 200
-    accesslog.access_log.flush()
+    accesslog.access_log.stop()
     row = Activity.objects.get(document=document, verb=Verb.VIEWED)
     assert row.user_agent == "Mail/1.0"
     assert row.details == {"link_id": issued.link.pk}
@@ -185,5 +199,5 @@ def test_append_activity_uses_the_process_log(settings, document):
         actor=LINK_ACTOR,
     )
     assert not Activity.objects.filter(verb=Verb.PDF_DOWNLOADED).exists()
-    accesslog.access_log.flush()
+    accesslog.access_log.stop()
     assert Activity.objects.filter(document=document, verb=Verb.PDF_DOWNLOADED).count() == 1
