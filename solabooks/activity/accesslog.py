@@ -85,6 +85,7 @@ class AccessLog:
         self._activities: list[Activity] = []
         self._updates: dict[tuple, RowUpdate] = {}
         self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []  # every one started, for stop()
         self._stopping = threading.Event()
         self._pid: int | None = None
 
@@ -159,6 +160,7 @@ class AccessLog:
             self._activities, self._updates = [], {}
         self._pid = pid
         self._thread = threading.Thread(target=self._run, name="access-log", daemon=True)
+        self._threads.append(self._thread)
         self._thread.start()
 
     def _run(self) -> None:
@@ -175,10 +177,10 @@ class AccessLog:
     def stop(self) -> None:
         """Write what waits and end the thread (process exit, tests)."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None and thread.is_alive():
-            self._stopping.set()
-            self._wake.set()
+            threads, self._threads, self._thread = self._threads, [], None
+        self._stopping.set()
+        self._wake.set()
+        for thread in threads:
             thread.join(timeout=10)
         self._stopping = threading.Event()
         self.flush()

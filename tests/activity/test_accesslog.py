@@ -160,6 +160,8 @@ def test_a_forked_process_starts_its_own_thread_and_list(background, document, m
     # The child does not write the parent's records (the parent does), only its own.
     assert background.pending() == 1
     assert background._thread is not parent_thread
+    background.stop()  # ends both threads (a real fork leaves the child only its own)
+    assert not parent_thread.is_alive()
 
 
 def test_immediate_mode_writes_in_the_request(settings, document):
