@@ -132,3 +132,13 @@ def payment_with_allocations(*, organization, pk) -> Payment:
         .prefetch_related("allocations__invoice")
         .get_or_404(pk=pk)
     )
+
+
+def full_document(document: Document) -> Document:
+    """A document read whole, with its business and customer (what rendering it needs),
+    for a caller holding a lean instance (a secure link's loads only a few columns)."""
+    return (
+        Document.objects.for_org(document.organization_id)
+        .select_related("organization", "customer")
+        .get(pk=document.pk)
+    )

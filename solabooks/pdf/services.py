@@ -27,6 +27,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils._os import safe_join
 
+from solabooks.documents.selectors import full_document
+
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
 TEMPLATE_VERSION = 1
@@ -232,12 +234,7 @@ def document_pdf(*, document) -> bytes:
         RECENT_PDFS.put(path, cached)
         return cached
     if document.get_deferred_fields():  # a lean instance (a link's): render it whole
-        document = (
-            type(document)
-            .objects.filter(organization_id=document.organization_id)
-            .select_related("organization", "customer")
-            .get(pk=document.pk)
-        )
+        document = full_document(document)
     pdf = render_document_pdf(document=document)
     _store(path, pdf, document)
     RECENT_PDFS.put(path, pdf)

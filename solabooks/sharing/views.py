@@ -36,6 +36,7 @@ from solabooks.core.pagecache import (
 )
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, State
+from solabooks.documents.selectors import full_document
 from solabooks.pdf.services import pdf_fingerprint, pdf_response
 from solabooks.portal import services as portal_services
 from solabooks.tenancy.permissions import StaffViewMixin
@@ -44,7 +45,7 @@ from . import services
 from .csrf import csrf_protect_no_referrer
 from .forms import QuoteDecisionForm, SendDocumentForm
 from .models import SecureLink
-from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link, full_document
+from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
 from .services import ACCEPT, DECLINE, LINK_LIFETIME
 
 LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
