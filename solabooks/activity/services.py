@@ -38,6 +38,32 @@ class Actor:
         return cls(type=type, label=label, **request_origin(request))
 
 
+def _activity(
+    *,
+    organization_id: int,
+    verb: str,
+    actor: Actor,
+    document_id: int | None,
+    customer_id: int | None,
+    project_id: int | None = None,
+    details: dict | None,
+) -> Activity:
+    """The row both writers store: the actor's fields cut to their columns."""
+    return Activity(
+        organization_id=organization_id,
+        document_id=document_id,
+        customer_id=customer_id,
+        project_id=project_id,
+        verb=verb,
+        actor_type=actor.type,
+        actor_user_id=getattr(actor.user, "pk", None),
+        actor_label=actor.label[:200],
+        ip=actor.ip,
+        user_agent=(actor.user_agent or "")[:400],
+        details=details or {},
+    )
+
+
 def record_activity(
     *,
     organization,
@@ -52,19 +78,17 @@ def record_activity(
         customer_id = document.customer_id
     else:
         customer_id = customer.pk if customer is not None else None
-    return Activity.objects.create(
-        organization=organization,
-        document=document,
-        customer_id=customer_id,
-        project=project,
+    activity = _activity(
+        organization_id=organization.pk,
         verb=verb,
-        actor_type=actor.type,
-        actor_user=actor.user if getattr(actor.user, "pk", None) else None,
-        actor_label=actor.label[:200],
-        ip=actor.ip,
-        user_agent=(actor.user_agent or "")[:400],
-        details=details or {},
+        actor=actor,
+        document_id=document.pk if document is not None else None,
+        customer_id=customer_id,
+        project_id=project.pk if project is not None else None,
+        details=details,
     )
+    activity.save(force_insert=True)
+    return activity
 
 
 def append_activity(
@@ -80,19 +104,13 @@ def append_activity(
     """record_activity() for the rows written on every customer or API request (views,
     downloads, API calls): the same row, stamped now and written by the access log in its
     next batch (see accesslog.py), with any bookkeeping `row_updates`."""
-    access_log.record(
-        Activity(
-            organization_id=organization_id,
-            document_id=document_id,
-            customer_id=customer_id,
-            verb=verb,
-            actor_type=actor.type,
-            actor_user_id=getattr(actor.user, "pk", None),
-            actor_label=actor.label[:200],
-            ip=actor.ip,
-            user_agent=(actor.user_agent or "")[:400],
-            details=details or {},
-            created_at=timezone.now(),
-        ),
-        row_updates,
+    activity = _activity(
+        organization_id=organization_id,
+        verb=verb,
+        actor=actor,
+        document_id=document_id,
+        customer_id=customer_id,
+        details=details,
     )
+    activity.created_at = timezone.now()
+    access_log.record(activity, row_updates)
