@@ -23,8 +23,10 @@ from rest_framework.request import Request
 
 from solabooks.core.prepared import (
     PreparedQuery,
+    RelatedColumns,
+    column_paths,
     concrete_attnames,
-    instance_from_row,
+    instances_from_row,
     update_row,
 )
 from solabooks.tenancy.models import ApiKey, Organization
@@ -61,12 +63,14 @@ def key_label(api_key: ApiKey) -> str:
     return f"key {KEY_PREFIX}{api_key.prefix}"
 
 
-_KEY_COLUMNS = concrete_attnames(ApiKey)
-_ORGANIZATION_COLUMNS = concrete_attnames(Organization)
+_KEY_COLUMNS: RelatedColumns = (
+    (ApiKey, "", concrete_attnames(ApiKey)),
+    (Organization, "organization__", concrete_attnames(Organization)),
+)
 _KEY_BY_HASH = PreparedQuery(
     lambda key_hash: (
         ApiKey.objects.filter(key_hash=key_hash)
-        .values_list(*_KEY_COLUMNS, *(f"organization__{name}" for name in _ORGANIZATION_COLUMNS))
+        .values_list(*column_paths(_KEY_COLUMNS))
         .order_by()[:1]
     ),
     key_hash=str,
@@ -78,9 +82,8 @@ def _find_key(digest: str) -> ApiKey | None:
     row = _KEY_BY_HASH.first(key_hash=digest)
     if row is None:
         return None
-    split = len(_KEY_COLUMNS)
-    key = instance_from_row(ApiKey, _KEY_COLUMNS, row[:split])
-    key.organization = instance_from_row(Organization, _ORGANIZATION_COLUMNS, row[split:])
+    key, organization = instances_from_row(_KEY_COLUMNS, row)
+    key.organization = organization
     return key
 
 

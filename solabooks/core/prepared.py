@@ -203,6 +203,28 @@ def instance_from_row(model: type[Model], attnames: tuple[str, ...], values) -> 
     return model.from_db(router.db_for_read(model), attnames, values)
 
 
+# A row of several related models: for each, the model, the lookup path from the queried
+# model ("" for itself, "customer__" for a relation) and its columns in `from_db` order.
+RelatedColumns = tuple[tuple[type[Model], str, tuple[str, ...]], ...]
+
+
+def column_paths(columns: RelatedColumns) -> list[str]:
+    """The values_list() arguments that read `columns`, in order."""
+    return [prefix + name for _, prefix, names in columns for name in names]
+
+
+def instances_from_row(columns: RelatedColumns, row: tuple) -> list[Model | None]:
+    """One instance per entry of `columns`, from consecutive slices of `row` (values read
+    after them are left to the caller). An entry whose first column, its id, is NULL (an
+    outer join that found nothing) gives None."""
+    instances, start = [], 0
+    for model, _, names in columns:
+        values = row[start : start + len(names)]
+        start += len(names)
+        instances.append(instance_from_row(model, names, values) if values[0] is not None else None)
+    return instances
+
+
 def concrete_attnames(model: type[Model], *, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The model's stored fields in the order `from_db` expects them."""
     return tuple(f.attname for f in model._meta.concrete_fields if f.attname not in exclude)

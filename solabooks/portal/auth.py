@@ -21,7 +21,13 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from solabooks.activity.models import Activity
 from solabooks.core import ratelimit
-from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
+from solabooks.core.prepared import (
+    PreparedQuery,
+    RelatedColumns,
+    column_paths,
+    concrete_attnames,
+    instances_from_row,
+)
 from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
 
@@ -217,7 +223,7 @@ ORGANIZATION_FIELDS = concrete_attnames(Organization, exclude=("created_at",))
 # which the cached pages key on. Building and compiling this query each time cost more CPU
 # than the rest of a cached page, so it is a prepared statement (core.prepared): compiled
 # once, re-run with the session's ids.
-_SESSION_COLUMNS = (
+_SESSION_COLUMNS: RelatedColumns = (
     (
         PortalAccess,
         "",
@@ -245,10 +251,7 @@ _ACCESS_FOR_SESSION = PreparedQuery(
     lambda access_id, user_id: (
         PortalAccess.objects.filter(pk=access_id, portal_user_id=user_id)
         .annotate(newest_activity_id=_NEWEST_ACTIVITY)
-        .values_list(
-            *(prefix + name for _, prefix, names in _SESSION_COLUMNS for name in names),
-            "newest_activity_id",
-        )
+        .values_list(*column_paths(_SESSION_COLUMNS), "newest_activity_id")
         .order_by()[:1]
     ),
     access_id=int,
@@ -257,15 +260,11 @@ _ACCESS_FOR_SESSION = PreparedQuery(
 
 
 def _access_from_row(row: tuple) -> tuple[PortalAccess, int | None]:
-    instances, start = [], 0
-    for model, _, names in _SESSION_COLUMNS:
-        instances.append(instance_from_row(model, names, row[start : start + len(names)]))
-        start += len(names)
-    access, user, customer, organization = instances
+    access, user, customer, organization = instances_from_row(_SESSION_COLUMNS, row)
     access.portal_user, access.customer, access.organization = user, customer, organization
     if customer.organization_id == organization.pk:
         customer.organization = organization
-    return access, row[start]
+    return access, row[-1]  # newest_activity_id, read after the columns
 
 
 def resolve(request: HttpRequest) -> Resolution:

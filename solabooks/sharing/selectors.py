@@ -7,7 +7,13 @@ from enum import Enum
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
+from solabooks.core.prepared import (
+    PreparedQuery,
+    RelatedColumns,
+    column_paths,
+    concrete_attnames,
+    instances_from_row,
+)
 from solabooks.customers.models import Customer
 from solabooks.documents.models import DEAD_STATES, Document, Kind
 from solabooks.tenancy.models import Organization
@@ -73,13 +79,14 @@ def link_state(link: SecureLink) -> LinkState:
 # starts here, and building this four-table query anew cost more than the rest of a
 # cached page. Only the columns a cached page or PDF needs (state, versions, what
 # pdf_fingerprint names, the branding the page frame shows) are read; the instances defer
-# the rest, and a page or PDF rendered anew loads its document whole (full_document()).
+# the rest, and a page or PDF rendered anew loads its document whole
+# (documents.selectors.full_document).
 def _columns(model, *wanted: str) -> tuple[str, ...]:
     # from_db() takes a subset of fields in the model's own field order.
     return tuple(name for name in concrete_attnames(model) if name in wanted)
 
 
-_LINK_COLUMNS = (
+_LINK_COLUMNS: RelatedColumns = (
     (
         SecureLink,
         "",
@@ -114,7 +121,7 @@ _LINK_COLUMNS = (
 _DOCUMENT_LINK_BY_HASH = PreparedQuery(
     lambda token_hash: (
         SecureLink.objects.filter(token_hash=token_hash, purpose=LinkPurpose.DOCUMENT)
-        .values_list(*(prefix + name for _, prefix, names in _LINK_COLUMNS for name in names))
+        .values_list(*column_paths(_LINK_COLUMNS))
         .order_by()[:1]
     ),
     token_hash=str,
@@ -122,13 +129,7 @@ _DOCUMENT_LINK_BY_HASH = PreparedQuery(
 
 
 def _link_from_row(row: tuple) -> SecureLink:
-    instances, start = [], 0
-    for model, _, names in _LINK_COLUMNS:
-        values = row[start : start + len(names)]
-        start += len(names)
-        # A LEFT JOIN to no document gives a row of NULLs, id included.
-        instances.append(instance_from_row(model, names, values) if values[0] is not None else None)
-    link, organization, customer, document = instances
+    link, organization, customer, document = instances_from_row(_LINK_COLUMNS, row)
     link.organization, link.customer, link.document = organization, customer, document
     if document is not None:
         if document.organization_id == organization.pk:
@@ -155,15 +156,6 @@ def find_document_link(*, raw_token: str, prefix: str) -> LinkAccess | None:
     if link.document is not None and url_prefix_for(link.document.kind) != prefix:
         return None
     return LinkAccess(link=link, state=link_state(link))
-
-
-def full_document(document: Document) -> Document:
-    """The document whole, with its business and customer: what rendering it needs."""
-    return (
-        Document.objects.filter(organization_id=document.organization_id)
-        .select_related("organization", "customer")
-        .get(pk=document.pk)
-    )
 
 
 def active_customer_links(*, customer) -> QuerySet[SecureLink]:
