@@ -67,7 +67,8 @@ class Result:
     p99_ms: float | None = None
     requests: int = 0
     errors: int = 0  # responses other than 200, plus socket errors
-    ratio_to_health: float | None = None
+    ratio_to_health: float | None = None  # the median of the rounds' ratios
+    round_ratios: list | None = None  # each round's ratio to that round's health figure
     problem: str = ""
 
 
@@ -363,6 +364,40 @@ def run_wrk(
 # --- the run --------------------------------------------------------------------------
 
 
+def _prepare(endpoint: Endpoint, server: Server, values: dict[str, str]) -> tuple[str, dict]:
+    """The endpoint's URL and wrk request, checked once; raises _Skip with the problem."""
+    headers = header_lines(endpoint, values)
+    if headers is None:
+        missing = [k for k in (endpoint.cookie, *endpoint.headers) if k and k not in values]
+        raise _Skip(f"the seed returned no {missing[0]!r}")
+    try:
+        url = server.base + endpoint.path.format(**values)
+    except KeyError as error:
+        raise _Skip(f"the seed returned no {error.args[0]!r}") from None
+    request = {
+        "headers": headers,
+        "method": endpoint.method,
+        "body": endpoint.body,
+        "status": endpoint.status,
+    }
+    status, _ = fetch(url, headers=headers, method=endpoint.method, body=endpoint.body)
+    if status != endpoint.status:  # a redirect to the login page would measure the wrong thing
+        raise _Skip(f"HTTP {status} before the run")
+    return url, request
+
+
+class _Skip(Exception):
+    pass
+
+
+def _median(values: list[float]) -> float | None:
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
 def measure(
     server: Server,
     endpoints: list[Endpoint],
@@ -372,43 +407,63 @@ def measure(
     warmup: int,
     threads: int,
     connections: int,
+    rounds: int = 3,
+    settle: Callable[[], None] | None = None,
 ) -> list[Result]:
-    results = []
-    for endpoint in [Endpoint("health (baseline)", HEALTH_PATH), *endpoints]:
-        result = Result(endpoint.name, endpoint.path)
-        results.append(result)
-        headers = header_lines(endpoint, cookies)
-        if headers is None:
-            missing = [k for k in (endpoint.cookie, *endpoint.headers) if k and k not in cookies]
-            result.problem = f"the seed returned no {missing[0]!r}"
-            continue
+    """Load the health endpoint and then each endpoint, `rounds` times over. Each round's
+    ratio compares an endpoint with the health figure of the same round (minutes apart,
+    a shared machine's speed drifts); the result is the median round (req/s, latencies and
+    ratio each the median of the rounds), and errors are summed over all of them.
+    `settle()` runs after each endpoint's load, e.g. to let background work that load
+    queued finish before the next endpoint is measured."""
+    health = Endpoint("health (baseline)", HEALTH_PATH)
+    results = [Result(e.name, e.path) for e in [health, *endpoints]]
+    prepared: dict[int, tuple[str, dict]] = {}
+    for index, endpoint in enumerate([health, *endpoints]):
         try:
-            url = server.base + endpoint.path.format(**cookies)
-        except KeyError as error:
-            result.problem = f"the seed returned no {error.args[0]!r}"
-            continue
-        request = {
-            "headers": headers,
-            "method": endpoint.method,
-            "body": endpoint.body,
-            "status": endpoint.status,
-        }
-        status, _ = fetch(url, headers=headers, method=endpoint.method, body=endpoint.body)
-        if status != endpoint.status:  # a redirect to the login page would measure the wrong thing
-            result.problem = f"HTTP {status} before the run"
-            continue
-        # The path as written: a secret filled into it (a link token) is not printed.
-        print(f"  {endpoint.name}: {server.base}{endpoint.path} for {duration}s", flush=True)
-        if warmup:
-            run_wrk(url, duration=warmup, threads=threads, connections=connections, **request)
-        for key, value in run_wrk(
-            url, duration=duration, threads=threads, connections=connections, **request
-        ).items():
-            setattr(result, key, value)
-    baseline = results[0].requests_per_second
-    for result in results:
-        if baseline and result.requests_per_second:
-            result.ratio_to_health = result.requests_per_second / baseline
+            prepared[index] = _prepare(endpoint, server, cookies)
+        except _Skip as skip:
+            results[index].problem = str(skip)
+    per_round: dict[int, list[dict]] = {index: [] for index in prepared}
+    for round_number in range(1, rounds + 1):
+        for index, (url, request) in prepared.items():
+            if round_number == 1:
+                # The path as written: a secret filled into it (a link token) is not printed.
+                print(
+                    f"  {results[index].name}: {server.base}{results[index].path} "
+                    f"for {duration}s x {rounds} rounds",
+                    flush=True,
+                )
+                if warmup:
+                    run_wrk(
+                        url, duration=warmup, threads=threads, connections=connections, **request
+                    )
+            figures = run_wrk(
+                url, duration=duration, threads=threads, connections=connections, **request
+            )
+            per_round[index].append(figures)
+            if settle is not None:
+                settle()
+        baseline = per_round[0][-1]["requests_per_second"] if 0 in per_round else None
+        line = []
+        for index in prepared:
+            figures = per_round[index][-1]
+            rps = figures["requests_per_second"]
+            figures["ratio"] = rps / baseline if baseline and rps else None
+            line.append(
+                f"{results[index].name} {rps or 0:.0f}/s"
+                + (f" {figures['ratio']:.3f}x" if index and figures["ratio"] else "")
+            )
+        print(f"  round {round_number}: " + ", ".join(line), flush=True)
+    for index, rounds_figures in per_round.items():
+        result = results[index]
+        result.requests_per_second = _median([f["requests_per_second"] for f in rounds_figures])
+        result.p50_ms = _median([f["p50_ms"] for f in rounds_figures])
+        result.p99_ms = _median([f["p99_ms"] for f in rounds_figures])
+        result.requests = sum(f["requests"] for f in rounds_figures)
+        result.errors = sum(f["errors"] for f in rounds_figures)
+        result.ratio_to_health = _median([f["ratio"] for f in rounds_figures])
+        result.round_ratios = [f["ratio"] for f in rounds_figures]
     return results
 
 
@@ -451,16 +506,19 @@ def run(
     *,
     duration: int = 10,
     warmup: int = 2,
+    rounds: int = 3,
     threads: int = 2,
     connections: int = 16,
     workers: int = 2,
     database_url: str | None = None,
     keep: bool = False,
     env: dict[str, str] | None = None,
+    settle: Callable[[], None] | None = None,
     after_measure: Callable[[list[Result]], None] | None = None,
 ) -> list[Result]:
-    """Seed, serve, measure. `after_measure(results)` runs while the server and the run's
-    database still exist (e.g. to account for background work the load queued)."""
+    """Seed, serve, measure. `settle()` runs after each endpoint's load (see measure());
+    `after_measure(results)` runs while the server and the run's database still exist
+    (e.g. to account for background work the load queued)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: sudo apt-get install wrk")
     workdir = Path(tempfile.mkdtemp(prefix="solabooks-bench-"))
@@ -491,6 +549,8 @@ def run(
             warmup=warmup,
             threads=threads,
             connections=connections,
+            rounds=rounds,
+            settle=settle,
         )
         if after_measure is not None:
             after_measure(results)
@@ -510,6 +570,9 @@ def argument_parser(title: str, *, duration: int = 10) -> argparse.ArgumentParse
     parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--duration", type=int, default=duration, help="seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=2, help="unrecorded seconds first")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="health and every endpoint, this many times over"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -522,6 +585,7 @@ def run_options(args: argparse.Namespace) -> dict:
     """run()'s keyword arguments from argument_parser()'s options and DATABASE_URL."""
     return {
         "duration": args.duration,
+        "rounds": args.rounds,
         "warmup": args.warmup,
         "threads": args.threads,
         "connections": args.connections,

@@ -33,6 +33,7 @@ from django.db import DatabaseError, IntegrityError, close_old_connections, conn
 from django.db.models import Model
 
 from solabooks.core.prepared import insert_rows, update_row
+from solabooks.tenancy.versions import data_changed
 
 from .models import Activity
 
@@ -50,6 +51,9 @@ class RowUpdate:
     field: str
     value: Any
     only_if_null: bool = False
+    # Set when the column shows in the business's data (a document's first view): writing
+    # it moves that business's data version (tenancy/versions.py) like any other change.
+    organization_id: int | None = None
 
     @property
     def key(self) -> tuple:
@@ -57,6 +61,7 @@ class RowUpdate:
 
 
 def _write(activities: list[Activity], updates: dict[tuple, RowUpdate]) -> None:
+    changed = {u.organization_id for u in updates.values() if u.organization_id is not None}
     with transaction.atomic():
         insert_rows(activities)
         for update in updates.values():
@@ -66,6 +71,8 @@ def _write(activities: list[Activity], updates: dict[tuple, RowUpdate]) -> None:
                 only_if_null=update.field if update.only_if_null else None,
                 **{update.field: update.value},
             )
+        for organization_id in changed:
+            data_changed(organization_id=organization_id)
 
 
 def _merge(updates: dict[tuple, RowUpdate], new: RowUpdate) -> None:

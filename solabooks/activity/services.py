@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from solabooks.core.middleware import request_origin
+from solabooks.tenancy.versions import data_changed
 
 from .accesslog import RowUpdate, access_log
 from .models import Activity, ActorType
@@ -88,6 +89,9 @@ def record_activity(
         details=details,
     )
     activity.save(force_insert=True)
+    # Every state change records its Activity, so this is where the business's data
+    # version learns of every change (tenancy/versions.py).
+    data_changed(organization_id=organization.pk)
     return activity
 
 

@@ -6,8 +6,10 @@ silently read as page 1, so a client's bug shows instead of returning the wrong 
 
 from collections.abc import Callable
 
+from django.http import HttpResponse
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 
 MAX_PAGE_SIZE = 200
 # Pages further than this many rows in name nothing (and would overflow an SQL OFFSET).
@@ -39,19 +41,20 @@ class StandardPagination(PageNumberPagination):
     def get_page_number(self, request, paginator) -> int:
         return positive_int_param(request, self.page_query_param) or 1
 
-    def paginate_rows(
-        self, request, *, fetch: Callable[[int, int], tuple[list, int | None]]
-    ) -> list:
-        """paginate_queryset() for rows read without a queryset: `fetch(offset, limit)`
-        reads one page and the list's row count (None for an empty page). The same page
-        numbers, the same 404 past the last page, the same next/previous links."""
+    def rendered_response(
+        self, request, *, fetch: Callable[[int, int], tuple[bytes, int, int | None]]
+    ) -> HttpResponse:
+        """get_paginated_response() for a page whose `results` are already rendered:
+        `fetch(offset, limit)` gives that JSON, the page's number of rows and the list's
+        row count (None for an empty page). The same page numbers, the same 404 past the
+        last page, the same next/previous links and the same bytes as DRF's renderer."""
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class((), page_size)
         page_number = self.get_page_number(request, paginator)
-        rows, count = [], None
+        results, rows, count = b"[]", 0, None
         if page_number <= MAX_OFFSET // page_size:
-            rows, count = fetch((page_number - 1) * page_size, page_size)
+            results, rows, count = fetch((page_number - 1) * page_size, page_size)
         if not rows and page_number > 1:
             # Past the last page: Paginator.page() would raise EmptyPage.
             message = paginator.error_messages["no_results"]
@@ -60,8 +63,16 @@ class StandardPagination(PageNumberPagination):
             )
         paginator.count = count if rows else 0  # a cached_property: no COUNT of its own
         self.page = paginator.page(page_number)
-        self.page.object_list = rows
-        return rows
+        envelope = JSONRenderer().render(
+            {
+                "count": paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+            }
+        )
+        # {"count":…,"next":…,"previous":…} + "results", in the order DRF's answer has.
+        body = envelope[:-1] + b',"results":' + results + b"}"
+        return HttpResponse(body, content_type="application/json")
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [

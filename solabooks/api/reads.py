@@ -9,6 +9,11 @@ output. The business is always the first parameter (`for_org`).
 
 The `number` filter (a LIKE pattern the ORM escapes itself) is not a plain value, so a
 list filtered by it is built as a QuerySet each time; its rows are shown the same way.
+
+Sync clients poll the same pages over and over while the business's data stays the same,
+so a page is also kept rendered (JSON) under the business's data version
+(tenancy/versions.py), which moves after every committed change: `DocumentList.rendered()`
+reads the database only when the business changed since the page was last rendered.
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ from typing import Any
 
 from django.db.models import Count, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
+from solabooks.core.pagecache import RenderedPageCache
 from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
 from solabooks.documents.models import Document
 from solabooks.sharing.selectors import link_state
+from solabooks.tenancy.versions import version_key
 
 from . import serializers as s
 from .rows import RowFormat
@@ -97,11 +106,17 @@ def _parameter_types(columns: tuple[str, ...]) -> dict[str, type]:
 _PAGES = _Pages()
 
 
+# Rendered pages of the documents list: (results JSON, rows on the page, the list's count).
+RENDERED_PAGES = RenderedPageCache(max_entries=512)
+
+
 class DocumentList:
     """One business's documents, filtered, newest first: `page(offset, limit)` gives the
-    rows (for DOCUMENT_SUMMARY; each ends with the list's row count) and that count."""
+    rows (for DOCUMENT_SUMMARY; each ends with the list's row count) and that count;
+    `rendered(offset, limit)` the same page as the API shows it, kept by data version."""
 
     def __init__(self, *, organization, filters: dict[str, Any]) -> None:
+        self.organization = organization
         self.organization_id = organization.pk
         self.values = {
             column: filters[name]
@@ -121,6 +136,25 @@ class DocumentList:
                 organization_id=self.organization_id, **self.values
             )
         return rows, (rows[0][-1] if rows else None)
+
+    def rendered(self, offset: int, limit: int) -> tuple[bytes, int, int | None]:
+        """The page's `results` as the API renders them (JSON), how many rows it has, and
+        the list's row count (None for an empty page). Read from the database only when
+        the business's data changed since this page was rendered."""
+        key = (
+            *version_key(self.organization),
+            tuple(sorted(self.values.items())),
+            self.number,
+            offset,
+            limit,
+            # The representation follows the active time zone (datetimes) as well.
+            timezone.get_current_timezone_name(),
+        )
+        return RENDERED_PAGES.get_or_render(key, lambda: self._render(offset, limit))
+
+    def _render(self, offset: int, limit: int) -> tuple[bytes, int, int | None]:
+        rows, count = self.page(offset, limit)
+        return JSONRenderer().render(DOCUMENT_SUMMARY.represent(rows)), len(rows), count
 
 
 _DOCUMENT_COLUMNS = concrete_attnames(Document)

@@ -30,7 +30,7 @@ from solabooks.sharing.models import SecureLink
 
 from . import serializers as s
 from .base import ApiView
-from .reads import DOCUMENT_SUMMARY, DocumentList, scoped_document, send_answer
+from .reads import DocumentList, scoped_document, send_answer
 from .schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, errors
 
 CUSTOMERS, DOCUMENTS, PAYMENTS, LINKS, PORTAL, ACTIVITY = (
@@ -174,10 +174,10 @@ class DocumentListView(ApiView):
     )
     def get(self, request: Request) -> Response:
         filters = self.parse_query(s.DocumentFilterSerializer)
-        # Prepared statements and value rows (reads.py); the body is the serializer's.
+        # Prepared statements and value rows, kept rendered by data version (reads.py); the
+        # body is the serializer's.
         documents = DocumentList(organization=self.organization, filters=filters)
-        rows = self.paginator.paginate_rows(request, fetch=documents.page)
-        return self.paginator.get_paginated_response(DOCUMENT_SUMMARY.represent(rows))
+        return self.paginator.rendered_response(request, fetch=documents.rendered)
 
     @extend_schema(
         operation_id="documents_create",

@@ -17,6 +17,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -28,30 +29,32 @@ CSRF_PLACEHOLDER = f"csrf{secrets.token_hex(16)}"
 
 
 _ALL_CACHES: list[RenderedPageCache] = []
+T = TypeVar("T")
 
 
 class RenderedPageCache:
-    """A bounded least-recently-used map from a page's key to its shareable HTML."""
+    """A bounded least-recently-used map from a page's key to what was rendered for it
+    (shareable HTML, or any other rendered answer)."""
 
     def __init__(self, max_entries: int = 256) -> None:
         self.max_entries = max_entries
-        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._pages: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         _ALL_CACHES.append(self)
 
-    def get_or_render(self, key: Hashable, render: Callable[[], str]) -> str:
+    def get_or_render(self, key: Hashable, render: Callable[[], T]) -> T:
         with self._lock:
-            html = self._pages.get(key)
-            if html is not None:
+            value = self._pages.get(key)
+            if value is not None:
                 self._pages.move_to_end(key)
-                return html
-        html = render()
+                return value
+        value = render()
         with self._lock:
-            self._pages[key] = html
+            self._pages[key] = value
             self._pages.move_to_end(key)
             while len(self._pages) > self.max_entries:
                 self._pages.popitem(last=False)
-        return html
+        return value
 
     def clear(self) -> None:
         with self._lock:

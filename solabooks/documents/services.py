@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError, InvalidTransition
@@ -329,6 +330,26 @@ def mark_document_sent(*, document: Document) -> Document:
     if fields:
         document.save(update_fields=[*fields, "updated_at"])
     return document
+
+
+def first_view_update(*, document: Document, at: datetime.datetime) -> tuple[RowUpdate, ...]:
+    """The bookkeeping a customer's view writes on its document (through the access log):
+    the first view sets the "viewed" flag, later ones nothing. only_if_null keeps the first
+    value when two first views race; the flag shows in the business's data, so writing it
+    moves the business's data version."""
+    if document.viewed_at is not None:
+        return ()
+    document.viewed_at = at
+    return (
+        RowUpdate(
+            Document,
+            document.pk,
+            "viewed_at",
+            at,
+            only_if_null=True,
+            organization_id=document.organization_id,
+        ),
+    )
 
 
 def _invalidate_links(*, document: Document, actor: Actor, reason: str) -> None:

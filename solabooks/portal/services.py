@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document
+from solabooks.documents.services import first_view_update
 
 from . import emails
 from .auth import PortalSession, normalize_email
@@ -474,12 +474,7 @@ def record_document_access(
     document's "viewed" flag."""
     if document.customer_id != session.customer.pk:
         raise DomainError("That document is not yours.")
-    updates = ()
-    if verb == Verb.VIEWED and document.viewed_at is None:
-        now = timezone.now()
-        # Only the first view sets the flag (only_if_null): a concurrent one loses harmlessly.
-        updates = (RowUpdate(Document, document.pk, "viewed_at", now, only_if_null=True),)
-        document.viewed_at = now
+    updates = first_view_update(document=document, at=timezone.now()) if verb == Verb.VIEWED else ()
     append_activity(
         organization_id=session.organization.pk,
         document_id=document.pk,

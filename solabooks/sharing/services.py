@@ -22,7 +22,7 @@ from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document, Kind, State
-from solabooks.documents.services import lock_document, mark_document_sent
+from solabooks.documents.services import first_view_update, lock_document, mark_document_sent
 from solabooks.mail.models import OutboxMessage
 
 from . import emails
@@ -183,12 +183,10 @@ def record_link_access(*, link: SecureLink, verb: str, actor: Actor) -> None:
     """
     now = timezone.now()
     document = link.document
-    updates = [RowUpdate(SecureLink, link.pk, "last_used_at", now)]
     link.last_used_at = now
-    if verb == Verb.VIEWED and document.viewed_at is None:
-        # Only the first view sets the flag (a later batch never overwrites it).
-        updates.append(RowUpdate(Document, document.pk, "viewed_at", now, only_if_null=True))
-        document.viewed_at = now
+    updates = [RowUpdate(SecureLink, link.pk, "last_used_at", now)]
+    if verb == Verb.VIEWED:
+        updates.extend(first_view_update(document=document, at=now))
     append_activity(
         organization_id=link.organization_id,
         document_id=document.pk,

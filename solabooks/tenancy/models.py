@@ -74,10 +74,25 @@ class Organization(models.Model):
     )
     # Bumped whenever branding changes, so cached PDFs are rendered anew.
     branding_version = models.PositiveIntegerField(default=1)
+    # Moves after every committed change to the business's data (tenancy.versions): a
+    # rendered answer kept under one value shows exactly the data of that value or newer.
+    data_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Only tenancy.versions writes data_version, with an increment in SQL: a save of
+        # an instance read earlier must not put an old value back (answers cached under
+        # that value would be served again as if nothing had changed since).
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "data_version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> datetime.tzinfo:
