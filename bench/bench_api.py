@@ -172,17 +172,22 @@ class Worker:
         """Wait until the worker has delivered everything queued so far (between endpoints:
         its catching up would otherwise load the cores while the next one is measured)."""
         from django.db import connections
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
 
         from solabooks.mail.models import OutboxMessage, OutboxState
 
         if self.process is None:
             return
         started = time.monotonic()
+        # Both queues: a delivery task whose message an earlier task's sweep already sent
+        # still runs (and finds nothing to do).
+        unsent = OutboxMessage.objects.filter(state__in=(OutboxState.QUEUED, OutboxState.SENDING))
+        unrun = DBTaskResult.objects.filter(
+            status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING)
+        )
         try:
-            pending = OutboxMessage.objects.filter(
-                state__in=(OutboxState.QUEUED, OutboxState.SENDING)
-            )
-            while pending.exists() and self.process.poll() is None:
+            while (unsent.exists() or unrun.exists()) and self.process.poll() is None:
                 if time.monotonic() - started > timeout:
                     break
                 time.sleep(0.2)
