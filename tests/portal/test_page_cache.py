@@ -14,6 +14,7 @@ from django.utils import timezone
 from solabooks.activity.services import Actor
 from solabooks.core.pagecache import CSRF_PLACEHOLDER, NONCE_PLACEHOLDER
 from solabooks.customers.services import update_customer
+from solabooks.documents.models import Document
 from solabooks.documents.services import (
     LineInput,
     expire_overdue_quotes,
@@ -25,6 +26,7 @@ from solabooks.documents.services import (
 from solabooks.portal.services import disable_portal_access
 from solabooks.portal.views.pages import PAGES
 from solabooks.tenancy.services import update_organization
+from solabooks.tenancy.versions import bump_data_version
 from tests.factories import make_document
 
 from .conftest import DASHBOARD, LOGIN, customer_browser, sign_in
@@ -266,3 +268,16 @@ def test_paging_and_filters_are_part_of_the_page(portal, customer):
         assert "Page 2 of 2" in page(portal, INVOICES, page=last)
     paid = page(portal, INVOICES, status="paid")
     assert invoices[0].number in paid and invoices[1].number not in paid
+
+
+def test_a_moved_data_version_renders_the_page_anew(portal, customer):
+    """The business's data version is part of every page's key: it moves after each commit,
+    in commit order, which covers two concurrent changes whose Activity rows were numbered
+    in the other order (tenancy/versions.py)."""
+    invoice = sent_invoice(customer, "80.00")
+    page(portal)
+    page(portal)  # the kept page
+    Document.objects.filter(pk=invoice.pk).update(total=Decimal("95.00"))  # no Activity row
+    assert "80.00 USD" in page(portal)
+    bump_data_version(organization_id=customer.organization_id)
+    assert "95.00 USD" in page(portal)

@@ -61,20 +61,21 @@ def _render(request: HttpRequest, template: str, context: dict, *, nav: str) -> 
 # every request for that version (core.pagecache): rendering them through the ORM and the
 # templates cost ~10 ms of CPU, serving a rendered one a fraction of a millisecond.
 PAGES = RenderedPageCache(max_entries=512)
-# A page is re-rendered at least this often. Activity ids and timestamps are not handed
-# out in commit order, so in a rare race (two concurrent changes for one customer, the
-# earlier-stamped one committing last) the newest row may not move when the last change
-# commits; this bounds how long such a page can lag.
+# A page is re-rendered at least this often. The business's data version (in the
+# organization row, moved after every commit: tenancy/versions.py) orders changes as they
+# commit, which Activity ids and timestamps do not; this bounds how long a page can lag
+# should a process die between a commit and its version bump.
 PAGE_MAX_AGE_SECONDS = 60
 
 
 def _page_version(session: PortalSession) -> tuple:
     """Everything a dashboard or list shows besides its own parameters: the customer's and
-    the business's rows as they are now (name, branding, time zone, ...), the newest
-    Activity row about the customer (every service that changes their documents, payments
-    or states writes one, re-assigning a document away from them included), the business's
-    today (what is overdue) and whether the header offers Switch business. All of it comes
-    with the session check's one query (auth.resolve)."""
+    the business's rows as they are now (name, branding, time zone, ... and the data
+    version, which moves after every change the business's services commit), the newest
+    Activity row about the customer (their own views and downloads, which the dashboard's
+    recent activity shows), the business's today (what is overdue) and whether the header
+    offers Switch business. All of it comes with the session check's one query
+    (auth.resolve)."""
     customer, organization = session.customer, session.organization
     return (
         tuple(getattr(customer, name) for name in CUSTOMER_FIELDS),
