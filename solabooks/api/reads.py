@@ -107,7 +107,7 @@ _PAGES = _Pages()
 
 
 # Rendered pages of the documents list: (results JSON, rows on the page, the list's count).
-RENDERED_PAGES = RenderedPageCache(max_entries=512)
+RENDERED_PAGES = RenderedPageCache(max_entries=256)
 
 
 class DocumentList:
