@@ -74,6 +74,8 @@ TOKEN_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+# The methods Django's CSRF middleware lets through unchecked.
+CSRF_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -81,14 +83,17 @@ def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     Referer, never indexed, never framed. The 404 for an unknown token is rendered here,
     and CSRF is checked here instead of by the middleware, so that a 404 and a refused POST
     carry the headers too. CSRF is as enforced as anywhere else; only the `Origin: null`
-    that no-referrer makes browsers send on the page's own POSTs is understood (csrf.py)."""
+    that no-referrer makes browsers send on the page's own POSTs is understood (csrf.py).
+    A GET or HEAD has nothing to check (as in the middleware), and the site-wide middleware
+    still reads and sets the CSRF cookie for the page's forms."""
     protected = csrf_protect_no_referrer(view)
 
     @csrf_exempt  # only from the middleware's check: `protected` runs the same check inside
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        handler = view if request.method in CSRF_SAFE_METHODS else protected
         try:
-            response = protected(request, *args, **kwargs)
+            response = handler(request, *args, **kwargs)
         except Http404 as exception:
             response = get_resolver().resolve_error_handler(404)(request, exception)
         for header, value in TOKEN_HEADERS.items():
