@@ -203,16 +203,10 @@ class Worker:
         from solabooks.mail.models import OutboxMessage, OutboxState
         from solabooks.sharing.models import SecureLink
 
-        pending = (OutboxState.QUEUED, OutboxState.SENDING)
         started = time.monotonic()
+        self.wait_idle(timeout)
+        waited = time.monotonic() - started
         try:
-            while OutboxMessage.objects.filter(state__in=pending).exists():
-                if self.process.poll() is not None:
-                    break
-                if time.monotonic() - started > timeout:
-                    break
-                time.sleep(0.5)
-            waited = time.monotonic() - started
             self.stop()
             states = dict(
                 OutboxMessage.objects.values_list("state").annotate(n=Count("id")).order_by()

@@ -51,6 +51,12 @@ def version(org) -> int:
     return Organization.objects.values_list("data_version", flat=True).get(pk=org.pk)
 
 
+def rename(customer, name: str) -> None:
+    update_customer(
+        customer=customer, actor=SYSTEM, name=name, email=customer.email, currency=customer.currency
+    )
+
+
 def sent_invoice(customer, amount: str = "100.00"):
     invoice = make_document(customer=customer, lines=[LineInput("Work", 1, Decimal(amount))])
     return transition_document(document=invoice, action="mark_sent", actor=SYSTEM)
@@ -147,13 +153,7 @@ def _convert(org, customer, other_customer, invoice):
 
 
 def _rename_customer(org, customer, other_customer, invoice):
-    update_customer(
-        customer=customer,
-        actor=SYSTEM,
-        name="Jane's Bakehouse",
-        email=customer.email,
-        currency=customer.currency,
-    )
+    rename(customer, "Jane's Bakehouse")
     return lambda rows: rows[invoice.pk]["customer_name"] == "Jane's Bakehouse"
 
 
@@ -214,13 +214,7 @@ def test_the_version_moves_after_the_commit_and_not_for_a_rollback(org, customer
     assert version(org) > before
     moved = version(org)
     with pytest.raises(RuntimeError), transaction.atomic():
-        update_customer(
-            customer=customer,
-            actor=SYSTEM,
-            name="Never Saved",
-            email=customer.email,
-            currency=customer.currency,
-        )
+        rename(customer, "Never Saved")
         raise RuntimeError("rolled back")
     assert version(org) == moved
 
