@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from solabooks.core.middleware import request_origin
+from solabooks.core.prepared import insert_new
 from solabooks.tenancy.versions import data_changed
 
 from .accesslog import RowUpdate, access_log
@@ -88,7 +89,7 @@ def record_activity(
         project_id=project.pk if project is not None else None,
         details=details,
     )
-    activity.save(force_insert=True)
+    insert_new(activity)
     # Every state change records its Activity, so this is where the business's data
     # version learns of every change (tenancy/versions.py).
     data_changed(organization_id=organization.pk)

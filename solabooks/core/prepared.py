@@ -315,47 +315,89 @@ def update_row(
 _INSERT_SQL: dict[tuple, tuple[str, tuple]] = {}
 
 
-def insert_rows(instances: list[Model]) -> None:
-    """INSERT new instances of one model in one statement run for each (executemany),
-    without reading back primary keys: for append-only rows written in batches (access
-    records). Values are prepared by their fields, as the ORM's insert prepares them; no
-    signals. An auto_now_add field already set keeps its value (a record written later
-    than it happened keeps the time it happened)."""
-    if not instances:
-        return
-    model = type(instances[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    cached = _INSERT_SQL.get((model, alias))
+def _insert_statement(model: type[Model], connection) -> tuple[str, tuple]:
+    """The INSERT of every stored field but a database-assigned primary key, with %s
+    placeholders, and those fields (built once per model and database)."""
+    cached = _INSERT_SQL.get((model, connection.alias))
     if cached is None:
         meta = model._meta
         fields = tuple(f for f in meta.concrete_fields if not (f.primary_key and f.db_returning))
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
-        cached = _INSERT_SQL[(model, alias)] = (
+        cached = _INSERT_SQL[(model, connection.alias)] = (
             f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})",  # noqa: S608
             fields,
         )
-    sql, fields = cached
+    return cached
+
+
+def _insert_values(instance: Model, fields: tuple, connection) -> list:
+    # An auto_now_add field already set keeps its value (a record written later than it
+    # happened keeps the time it happened); pre_save fills it (and any auto_now) otherwise.
+    return [
+        f.get_db_prep_save(
+            getattr(instance, f.attname)
+            if getattr(f, "auto_now_add", False) and getattr(instance, f.attname) is not None
+            else f.pre_save(instance, True),
+            connection,
+        )
+        for f in fields
+    ]
+
+
+def insert_rows(instances: list[Model]) -> None:
+    """INSERT new instances of one model in one statement run for each (executemany),
+    without reading back primary keys: for append-only rows written in batches (access
+    records). Values are prepared by their fields, as the ORM's insert prepares them; no
+    signals."""
+    if not instances:
+        return
+    model = type(instances[0])
+    connection = connections[router.db_for_write(model)]
+    sql, fields = _insert_statement(model, connection)
     rows = []
     for instance in instances:
         if type(instance) is not model:
             raise TypeError("insert_rows() takes instances of one model.")
-        rows.append(
-            [
-                f.get_db_prep_save(
-                    getattr(instance, f.attname)
-                    if getattr(f, "auto_now_add", False)
-                    and getattr(instance, f.attname) is not None
-                    else f.pre_save(instance, True),
-                    connection,
-                )
-                for f in fields
-            ]
-        )
+        rows.append(_insert_values(instance, fields, connection))
     with _cursor(connection) as cursor:
         cursor.executemany(sql, rows)
+
+
+_RETURNING_SQL: dict[tuple, str] = {}
+
+
+def insert_new(instance: Model) -> Model:
+    """INSERT one new instance and give it its primary key, as `save(force_insert=True)`
+    does, with the statement built once per model and database instead of compiled on
+    every save (about a fifth of a millisecond for a row of a dozen columns). For rows the
+    services write on every send or API call. No signals (the project has none), no
+    full_clean; the database's constraints still hold."""
+    model = type(instance)
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    sql, fields = _insert_statement(model, connection)
+    pk_field = meta.pk
+    returning = pk_field.db_returning and connection.features.can_return_columns_from_insert
+    if returning:
+        key = (model, connection.alias)
+        sql = _RETURNING_SQL.get(key)
+        if sql is None:
+            suffix, _ = connection.ops.return_insert_columns([pk_field])
+            sql = _RETURNING_SQL[key] = f"{_insert_statement(model, connection)[0]} {suffix}"
+    values = _insert_values(instance, fields, connection)
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, values)
+        if pk_field.db_returning:
+            if returning:
+                pk = cursor.fetchone()[0]
+            else:
+                pk = connection.ops.last_insert_id(cursor, meta.db_table, pk_field.column)
+            setattr(instance, pk_field.attname, pk)
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
 
 
 def insert_row(instance: Model) -> None:

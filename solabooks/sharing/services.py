@@ -21,6 +21,7 @@ from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core.errors import DomainError
+from solabooks.core.prepared import insert_new
 from solabooks.documents.models import Document, Kind, State
 from solabooks.documents.services import first_view_update, lock_document, mark_document_sent
 from solabooks.mail.models import OutboxMessage
@@ -105,7 +106,7 @@ def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> Is
     )
     # Every value is ours, none typed by a user; the database holds the invariants (unique
     # token_hash, expires_at > created_at), so no full_clean() round trips here.
-    link.save()
+    insert_new(link)
     overridden = _asks_for_other_lifetime(requested_expiry, expires_at=expires_at)
     return IssuedLink(link=link, raw_token=raw_token, expiry_overridden=overridden)
 

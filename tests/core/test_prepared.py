@@ -19,6 +19,7 @@ from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core.prepared import (
     PreparedQuery,
     concrete_attnames,
+    insert_new,
     insert_row,
     insert_rows,
     instance_from_row,
@@ -744,3 +745,124 @@ def test_postgresql_plans_a_prepared_query_once_per_connection(settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 1
+
+
+# --- insert_new and lock_document ------------------------------------------------------
+
+
+def stored(model, pk, *, exclude=()) -> dict:
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id", *exclude)]
+    return model.objects.filter(pk=pk).values(*names).get()
+
+
+def new_link(document, token_hash: str, **extra) -> SecureLink:
+    now = at(2030, 5, 4, 3, 2, 1, 987654)
+    return SecureLink(
+        organization=document.organization,
+        customer=document.customer,
+        document=document,
+        token_hash=token_hash,
+        sent_to="jane@bakery.test",
+        created_at=now,
+        expires_at=now + datetime.timedelta(hours=24),
+        **extra,
+    )
+
+
+def test_insert_new_stores_what_save_stores_and_gives_the_primary_key(
+    books, django_assert_num_queries
+):
+    document = books["plain"]
+    saved = new_link(document, "a" * 64)
+    saved.save(force_insert=True)
+    mine = new_link(document, "b" * 64)
+    with django_assert_num_queries(1):
+        assert insert_new(mine) is mine
+    assert mine.pk is not None and mine.pk != saved.pk
+    assert stored(SecureLink, mine.pk, exclude=("token_hash",)) == stored(
+        SecureLink, saved.pk, exclude=("token_hash",)
+    )
+    assert SecureLink.objects.get(pk=mine.pk).token_hash == "b" * 64
+    # The instance is a saved one now: save() updates its row instead of inserting another.
+    assert mine._state.adding is False and mine._state.db == "default"
+    mine.revoked_reason = "test"
+    mine.save(update_fields=["revoked_reason"])
+    assert SecureLink.objects.filter(document=document).count() == 2
+    assert SecureLink.objects.get(pk=mine.pk).revoked_reason == "test"
+
+
+def test_insert_new_fills_auto_now_add_and_json_as_save_does(books):
+    document = books["plain"]
+    details = {"nested": {"a": [1, 2.5, None, True]}, "é": "ü", "amount": "12.30"}
+    before = timezone.now()
+    mine = insert_new(
+        Activity(
+            organization_id=document.organization_id,
+            document_id=document.pk,
+            customer_id=document.customer_id,
+            verb=Verb.SENT,
+            actor_type=ActorType.SYSTEM,
+            details=details,
+        )
+    )
+    theirs = Activity(
+        organization_id=document.organization_id,
+        document_id=document.pk,
+        customer_id=document.customer_id,
+        verb=Verb.SENT,
+        actor_type=ActorType.SYSTEM,
+        details=details,
+    )
+    theirs.save(force_insert=True)
+    assert before <= mine.created_at <= theirs.created_at
+    assert stored(Activity, mine.pk, exclude=("created_at",)) == stored(
+        Activity, theirs.pk, exclude=("created_at",)
+    )
+    assert Activity.objects.get(pk=mine.pk).created_at == mine.created_at
+    assert Activity.objects.get(pk=mine.pk).details == details
+
+
+def test_insert_new_lets_a_constraint_refuse_the_row(books):
+    from django.db import IntegrityError, transaction
+
+    document = books["plain"]
+    insert_new(new_link(document, "c" * 64))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_new(new_link(document, "c" * 64))  # token_hash is unique
+    assert SecureLink.objects.filter(token_hash="c" * 64).count() == 1
+
+
+def test_lock_document_reads_what_the_orm_reads_in_one_query(books):
+    from django.db import transaction
+
+    from solabooks.documents.services import lock_document
+
+    document = books["from_quote"]
+    expected = Document.objects.select_related("organization", "customer").get(pk=document.pk)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        locked = lock_document(Document(pk=document.pk))
+        values = {f.attname: getattr(locked, f.attname) for f in Document._meta.concrete_fields}
+        organization, customer = locked.organization, locked.customer
+    assert len(queries) == 1
+    if connection.vendor == "postgresql":
+        assert 'FOR UPDATE OF "documents_document"' in queries[0]["sql"]
+    assert repr(values) == repr(
+        {f.attname: getattr(expected, f.attname) for f in Document._meta.concrete_fields}
+    )
+    for mine, orms in ((organization, expected.organization), (customer, expected.customer)):
+        fields = type(mine)._meta.concrete_fields
+        assert repr([getattr(mine, f.attname) for f in fields]) == repr(
+            [getattr(orms, f.attname) for f in fields]
+        )
+    assert locked._state.adding is False
+
+
+def test_lock_document_of_a_deleted_document_raises_does_not_exist(books):
+    from django.db import transaction
+
+    from solabooks.documents.services import lock_document
+
+    gone = books["elsewhere"]
+    Document.objects.filter(pk=gone.pk).delete()
+    with pytest.raises(Document.DoesNotExist), transaction.atomic():
+        lock_document(gone)
