@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make `bench` importable
@@ -67,7 +68,7 @@ SEND_BODY = json.dumps(
 )
 
 
-def seed() -> dict[str, str]:
+def seed(endpoints: list[Endpoint] | None = None) -> dict[str, str]:
     import datetime
     import random
     from decimal import Decimal
@@ -115,7 +116,7 @@ def seed() -> dict[str, str]:
     if answer.status_code != 200 or len(answer.json()["results"]) != PAGE_SIZE:
         raise RuntimeError(f"the documents list did not answer {PAGE_SIZE} documents")
     values = {"auth": authorization, "send_id": str(to_send.pk)}
-    print("  " + cpu_per_request(ENDPOINTS, values), flush=True)
+    print("  " + cpu_per_request(endpoints or ENDPOINTS, values), flush=True)
     if os.environ.get("TASK_BACKEND") == "database":
         WORKER.start()
     return values
@@ -263,8 +264,18 @@ class SinkSMTP:
         self.controller.stop()
 
 
-def main() -> None:
-    title = "Staff API with an API key"
+def main(
+    *,
+    title: str = "Staff API with an API key",
+    endpoints: list[Endpoint] | None = None,
+    targets: tuple[tuple[str, float], ...] = (
+        ("documents list (50)", LIST_TARGET),
+        ("send document", SEND_TARGET),
+    ),
+    settings_module: str | None = None,
+) -> None:
+    """Run the API bench (bench_send_floor.py runs it with other endpoints and settings)."""
+    endpoints = endpoints or ENDPOINTS
     parser = argument_parser(title, duration=5)
     parser.add_argument(
         "--email",
@@ -283,6 +294,8 @@ def main() -> None:
         "API_RATE_WINDOW": "60",
         "TASK_BACKEND": "immediate" if args.immediate else "database",
     }
+    if settings_module:
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
     sink = None
     if args.email == "smtp":
         sink = SinkSMTP().__enter__()
@@ -293,8 +306,8 @@ def main() -> None:
     try:
         results = run(
             f"{title} (email: {args.email}, delivery: {delivery})",
-            seed,
-            ENDPOINTS,
+            partial(seed, endpoints),
+            endpoints,
             **run_options(args),
             env=env,
             settle=WORKER.wait_idle,
@@ -305,11 +318,11 @@ def main() -> None:
         if sink is not None:
             sink.__exit__(None, None, None)
             print(f"SMTP sink received {sink.received} messages\n")
-    targets = [
-        ratio_target(results, "documents list (50)", LIST_TARGET),
-        ratio_target(results, "send document", SEND_TARGET),
-    ]
-    finish(results=results, targets=targets, json_path=args.json)
+    finish(
+        results=results,
+        targets=[ratio_target(results, name, bound) for name, bound in targets],
+        json_path=args.json,
+    )
 
 
 if __name__ == "__main__":

@@ -100,6 +100,8 @@ class Activity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(ActivityQuerySet)()
+    # Read by core.prepared.update_row, which writes rows around save().
+    append_only = True
 
     class Meta:
         ordering = ["-created_at", "-id"]

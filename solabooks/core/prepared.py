@@ -286,7 +286,10 @@ def update_row(
 ) -> int:
     """UPDATE one row by primary key (optionally only while `only_if_null` is still NULL);
     returns the number of rows changed. Values are prepared by their fields, as the ORM's
-    own update() prepares them. No signals, no auto_now: for bookkeeping columns only."""
+    own update() prepares them. No signals, no auto_now: for bookkeeping columns only.
+    Append-only models (`append_only = True`, Activity) are refused."""
+    if getattr(model, "append_only", False):
+        raise TypeError(f"{model.__name__} is append-only.")
     alias = router.db_for_write(model)
     connection = connections[alias]
     meta = model._meta

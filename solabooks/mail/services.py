@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F
 from django.template import Context
 from django.template.loader import get_template, render_to_string
@@ -214,10 +214,30 @@ def queue_email(
             message_id=message_id,
         )
     )
-    # robust: a failing enqueue must not turn a committed request into an error; the row is
-    # queued and the next sweep (or `manage.py deliver_outbox`) delivers it.
-    transaction.on_commit(partial(_enqueue_delivery, message.pk), robust=True)
+    if _tasks_share_the_database():
+        # The task row commits with the message or not at all (one write, and no window in
+        # which a crash after the commit leaves a message without its task).
+        _enqueue_delivery(message.pk)
+    else:
+        # After the commit, so the task (run at once by the embedded backend) finds the row.
+        # robust: a failing enqueue must not turn a committed request into an error; the row
+        # is queued and the next sweep (or `manage.py deliver_outbox`) delivers it.
+        transaction.on_commit(partial(_enqueue_delivery, message.pk), robust=True)
     return message
+
+
+def _tasks_share_the_database() -> bool:
+    """Whether delivery tasks are rows of the database the outbox is in."""
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import deliver_outbox_message
+
+    backend = task_backends[deliver_outbox_message.backend]
+    return isinstance(backend, DatabaseBackend) and router.db_for_write(
+        DBTaskResult
+    ) == router.db_for_write(OutboxMessage)
 
 
 def _enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None:

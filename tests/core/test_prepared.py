@@ -866,3 +866,15 @@ def test_lock_document_of_a_deleted_document_raises_does_not_exist(books):
     Document.objects.filter(pk=gone.pk).delete()
     with pytest.raises(Document.DoesNotExist), transaction.atomic():
         lock_document(gone)
+
+
+def test_update_row_refuses_an_append_only_model(books):
+    activity = record_activity(
+        organization=books["plain"].organization,
+        document=books["plain"],
+        verb=Verb.SENT,
+        actor=Actor.system(),
+    )
+    with pytest.raises(TypeError, match="append-only"):
+        update_row(Activity, activity.pk, actor_label="rewritten")
+    assert Activity.objects.get(pk=activity.pk).actor_label == "Solabooks"

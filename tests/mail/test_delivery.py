@@ -209,6 +209,24 @@ def test_database_backend_gets_the_message_id_only_and_a_deferred_retry(
     assert url.rsplit("/", 1)[1] not in dump_all_tables()
 
 
+def test_database_backend_commits_the_task_row_with_the_message(document, settings):
+    """With tasks in the outbox's database, the task row is written in the sender's
+    transaction: both commit, or (the sender fails later) neither does."""
+    from django.db import transaction
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with transaction.atomic():
+        message = queue_link_email(document, secret_url=secret_link())
+        # Before any commit: the row is there, in the same transaction.
+        assert DBTaskResult.objects.get().args_kwargs["args"] == [message.pk]
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_link_email(document, secret_url=secret_link())
+        raise RuntimeError("the sender fails after queueing")
+    assert OutboxMessage.objects.count() == 1
+    assert DBTaskResult.objects.count() == 1
+
+
 def test_deliver_outbox_command(document, settings):
     settings.EMAIL_BACKEND = "tests.mail.helpers.DownBackend"
     message = queue_email(
