@@ -52,6 +52,11 @@ def document_with_lines(*, organization, pk: int) -> Document:
     )
 
 
+def scoped_document(*, organization, pk: int) -> Document:
+    """One of the business's documents with its customer (404 for any other id)."""
+    return Document.objects.for_org(organization).select_related("customer").get_or_404(pk=pk)
+
+
 def document_list(
     *,
     organization,

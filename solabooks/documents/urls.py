@@ -9,6 +9,11 @@ urlpatterns = [
     path("document/<int:pk>/", views.DocumentDetailView.as_view(), name="document-detail"),
     path("document/<int:pk>/edit/", views.DocumentEditView.as_view(), name="document-edit"),
     path(
+        "document/<int:pk>/activity/",
+        views.DocumentActivityView.as_view(),
+        name="document-activity",
+    ),
+    path(
         "document/<int:pk>/state/",
         views.DocumentTransitionView.as_view(),
         name="document-transition",

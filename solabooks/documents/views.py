@@ -215,6 +215,18 @@ class DocumentDetailView(StaffViewMixin, View):
         return render(request, "documents/document_detail.html", context)
 
 
+class DocumentActivityView(StaffViewMixin, View):
+    """Every event of a document, newest first, a page at a time (the document page shows
+    the latest ACTIVITY_SHOWN)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = selectors.scoped_document(organization=self.org, pk=pk)
+        page = page_of(request, selectors.document_activity(document=document))
+        return render(
+            request, "documents/document_activity.html", {"document": document, "page": page}
+        )
+
+
 class DocumentTransitionView(StaffViewMixin, View):
     """POST action=<name>: one of services.available_actions for the document."""
 

@@ -285,3 +285,80 @@ def test_every_role_can_act_on_documents(request, who, customer, other_customer)
     reassign(client, document, other_customer.pk)
     document.refresh_from_db()
     assert (document.state, document.customer) == ("sent", other_customer)
+
+
+def activity_url(document) -> str:
+    return reverse("document-activity", args=[document.pk])
+
+
+def test_activity_page_pages_through_every_event_newest_first(owner_client, customer):
+    document = make_document(customer=customer)  # records "Created"
+    other = make_document(customer=customer)
+    for i in range(60):
+        record_activity(
+            organization=customer.organization,
+            document=document,
+            verb=Verb.VIEWED,
+            actor=Actor.system(f"viewer {i}"),
+        )
+    record_activity(
+        organization=customer.organization, document=other, verb=Verb.VIEWED, actor=Actor.system()
+    )
+    detail = owner_client.get(detail_url(document)).content.decode()
+    assert f'href="{activity_url(document)}"' in detail  # from "The latest 50 of 61 events"
+
+    first = owner_client.get(activity_url(document))
+    assert first.status_code == 200
+    page = first.context["page"]
+    assert page.paginator.count == 61 and page.paginator.num_pages == 3
+    assert [a.actor_label for a in page][:2] == ["viewer 59", "viewer 58"]
+    last = owner_client.get(activity_url(document), {"page": "3"}).context["page"]
+    assert [a.get_verb_display() for a in last][-1] == "Created"
+    seen = set()
+    for number in (1, 2, 3):
+        seen |= {
+            a.pk for a in owner_client.get(activity_url(document), {"page": number}).context["page"]
+        }
+    assert len(seen) == 61
+    assert set(Activity.objects.filter(pk__in=seen).values_list("document_id", flat=True)) == {
+        document.pk
+    }
+    # Junk and out-of-range pages answer a page, never an error.
+    for junk in ("abc", "-1", "1e999", "99"):
+        assert owner_client.get(activity_url(document), {"page": junk}).status_code == 200
+
+
+def test_activity_link_only_when_some_events_are_not_shown(owner_client, customer):
+    document = make_document(customer=customer)
+    html = owner_client.get(detail_url(document)).content.decode()
+    assert activity_url(document) not in html
+
+
+def test_activity_page_is_404_for_another_business_and_made_up_ids(owner_client, foreign_customer):
+    foreign = make_document(customer=foreign_customer)
+    record_activity(
+        organization=foreign_customer.organization,
+        document=foreign,
+        verb=Verb.VIEWED,
+        actor=Actor.system("secret viewer"),
+    )
+    response = owner_client.get(activity_url(foreign))
+    assert response.status_code == 404
+    assert b"secret viewer" not in response.content
+    assert owner_client.get(reverse("document-activity", args=[999999])).status_code == 404
+
+
+def test_activity_page_query_count_does_not_grow_with_events(owner_client, customer):
+    from tests.customers.bulk import make_activity
+
+    document = make_document(customer=customer)
+    url = activity_url(document)
+    make_activity(customer, [document], 5)
+    owner_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get(url)
+    make_activity(customer, [document], 500)
+    with CaptureQueriesContext(connection) as many:
+        response = owner_client.get(url)
+    assert response.context["page"].paginator.count == 506
+    assert len(many) == len(few)
