@@ -230,14 +230,14 @@ def _tasks_share_the_database() -> bool:
     """Whether delivery tasks are rows of the database the outbox is in."""
     from django_tasks import task_backends
     from django_tasks_db.backend import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
 
     from .tasks import deliver_outbox_message
 
-    backend = task_backends[deliver_outbox_message.backend]
-    return isinstance(backend, DatabaseBackend) and router.db_for_write(
-        DBTaskResult
-    ) == router.db_for_write(OutboxMessage)
+    if not isinstance(task_backends[deliver_outbox_message.backend], DatabaseBackend):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return router.db_for_write(DBTaskResult) == router.db_for_write(OutboxMessage)
 
 
 def _enqueue_delivery(message_id: int, run_after: datetime | None = None) -> None:

@@ -794,9 +794,9 @@ def test_insert_new_stores_what_save_stores_and_gives_the_primary_key(
 def test_insert_new_fills_auto_now_add_and_json_as_save_does(books):
     document = books["plain"]
     details = {"nested": {"a": [1, 2.5, None, True]}, "é": "ü", "amount": "12.30"}
-    before = timezone.now()
-    mine = insert_new(
-        Activity(
+
+    def sent() -> Activity:
+        return Activity(
             organization_id=document.organization_id,
             document_id=document.pk,
             customer_id=document.customer_id,
@@ -804,15 +804,10 @@ def test_insert_new_fills_auto_now_add_and_json_as_save_does(books):
             actor_type=ActorType.SYSTEM,
             details=details,
         )
-    )
-    theirs = Activity(
-        organization_id=document.organization_id,
-        document_id=document.pk,
-        customer_id=document.customer_id,
-        verb=Verb.SENT,
-        actor_type=ActorType.SYSTEM,
-        details=details,
-    )
+
+    before = timezone.now()
+    mine = insert_new(sent())
+    theirs = sent()
     theirs.save(force_insert=True)
     assert before <= mine.created_at <= theirs.created_at
     assert stored(Activity, mine.pk, exclude=("created_at",)) == stored(

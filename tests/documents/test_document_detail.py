@@ -39,15 +39,19 @@ def test_page_shows_head_send_button_body_and_activity(owner_client, customer):
     assert "Created" in activity
 
 
-def test_activity_is_newest_first_and_capped(owner_client, customer):
-    document = make_document(customer=customer)
-    for i in range(60):
+def record_views(document, count: int) -> None:
+    for i in range(count):
         record_activity(
-            organization=customer.organization,
+            organization=document.organization,
             document=document,
             verb=Verb.VIEWED,
             actor=Actor.system(f"viewer {i}"),
         )
+
+
+def test_activity_is_newest_first_and_capped(owner_client, customer):
+    document = make_document(customer=customer)
+    record_views(document, 60)
     response = owner_client.get(detail_url(document))
     shown = list(response.context["activity"])
     assert len(shown) == 50
@@ -294,13 +298,7 @@ def activity_url(document) -> str:
 def test_activity_page_pages_through_every_event_newest_first(owner_client, customer):
     document = make_document(customer=customer)  # records "Created"
     other = make_document(customer=customer)
-    for i in range(60):
-        record_activity(
-            organization=customer.organization,
-            document=document,
-            verb=Verb.VIEWED,
-            actor=Actor.system(f"viewer {i}"),
-        )
+    record_views(document, 60)
     record_activity(
         organization=customer.organization, document=other, verb=Verb.VIEWED, actor=Actor.system()
     )
