@@ -385,10 +385,10 @@ def insert_new(instance: Model) -> Model:
     returning = pk_field.db_returning and connection.features.can_return_columns_from_insert
     if returning:
         key = (model, connection.alias)
-        sql = _RETURNING_SQL.get(key)
-        if sql is None:
+        if key not in _RETURNING_SQL:
             suffix, _ = connection.ops.return_insert_columns([pk_field])
-            sql = _RETURNING_SQL[key] = f"{_insert_statement(model, connection)[0]} {suffix}"
+            _RETURNING_SQL[key] = f"{sql} {suffix}"
+        sql = _RETURNING_SQL[key]
     values = _insert_values(instance, fields, connection)
     with _cursor(connection) as cursor:
         cursor.execute(sql, values)

@@ -214,16 +214,23 @@ def queue_email(
             message_id=message_id,
         )
     )
-    if _tasks_share_the_database():
-        # The task row commits with the message or not at all (one write, and no window in
-        # which a crash after the commit leaves a message without its task).
-        _enqueue_delivery(message.pk)
-    else:
-        # After the commit, so the task (run at once by the embedded backend) finds the row.
-        # robust: a failing enqueue must not turn a committed request into an error; the row
-        # is queued and the next sweep (or `manage.py deliver_outbox`) delivers it.
-        transaction.on_commit(partial(_enqueue_delivery, message.pk), robust=True)
+    _schedule_delivery(message.pk)
     return message
+
+
+def _schedule_delivery(message_id: int, run_after: datetime | None = None) -> None:
+    """Enqueue the delivery of a message the current transaction queued (new or retried).
+
+    When task rows live in the outbox's database, the task row is written in that
+    transaction: it commits with the message or not at all (one write, and no window in
+    which a crash after the commit leaves a message without its task). Otherwise the task
+    is enqueued after the commit, so one run at once (the embedded backend) finds the row;
+    robust there: a failing enqueue must not turn a committed request into an error, the
+    row is queued and the next sweep (or `manage.py deliver_outbox`) delivers it."""
+    if _tasks_share_the_database():
+        _enqueue_delivery(message_id, run_after)
+    else:
+        transaction.on_commit(partial(_enqueue_delivery, message_id, run_after), robust=True)
 
 
 def _tasks_share_the_database() -> bool:
@@ -387,9 +394,7 @@ def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: s
             # A backend that can defer (the database one) gets a task for the retry time;
             # the immediate one cannot, and relies on sweeps.
             if deliver_outbox_message.get_backend().supports_defer:
-                transaction.on_commit(
-                    partial(_enqueue_delivery, message.pk, next_attempt_at), robust=True
-                )
+                _schedule_delivery(message.pk, next_attempt_at)
     return Delivery.RETRYING
 
 

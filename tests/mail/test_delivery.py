@@ -227,6 +227,24 @@ def test_database_backend_commits_the_task_row_with_the_message(document, settin
     assert DBTaskResult.objects.count() == 1
 
 
+def test_database_backend_commits_the_retry_task_with_the_retry(document, settings):
+    """A failed attempt puts the message back in the queue and writes its deferred task in
+    the same transaction, as queueing does."""
+    from django.db import transaction
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    message = queue_link_email(document, secret_url=secret_link())
+    first = DBTaskResult.objects.get()
+    settings.EMAIL_BACKEND = "tests.mail.helpers.DownBackend"
+    with transaction.atomic():
+        deliver_outbox_message.call(message.pk)
+        # Before any commit: the retry's task row is there, for the retry time.
+        retry = DBTaskResult.objects.exclude(pk=first.pk).get()
+        message.refresh_from_db()
+        assert message.state == OutboxState.QUEUED
+        assert retry.run_after == message.next_attempt_at
+
+
 def test_deliver_outbox_command(document, settings):
     settings.EMAIL_BACKEND = "tests.mail.helpers.DownBackend"
     message = queue_email(
