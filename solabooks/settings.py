@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_tasks",
     "django_tasks_db",
+    "solabooks.core",
     "solabooks.tenancy",
     "solabooks.customers",
     "solabooks.documents",

@@ -39,6 +39,32 @@ class Actor:
     def for_request(cls, request: HttpRequest, *, type: str, label: str) -> "Actor":
         return cls(type=type, label=label, **request_origin(request))
 
+    def to_json(self) -> dict:
+        """The actor as a background task's argument (JSON); `from_json` turns it back."""
+        return {
+            "type": self.type,
+            "user_id": getattr(self.user, "pk", None),
+            "label": self.label,
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Actor":
+        from solabooks.tenancy.models import User
+
+        user_id = data.get("user_id")
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        return cls(
+            type=data["type"],
+            user=user,
+            label=data.get("label", ""),
+            ip=data.get("ip"),
+            user_agent=data.get("user_agent", ""),
+            extra=data.get("extra") or {},
+        )
+
 
 def _activity(
     *,

@@ -2,7 +2,7 @@ import logging
 import re
 
 # Paths that carry a secret token; the token must never reach a log line.
-TOKEN_PATH = re.compile(r"(/(?:i|q|p|t|setup|reset)/)[A-Za-z0-9_\-]{16,}")
+TOKEN_PATH = re.compile(r"(/(?:i|q|p|t|setup|reset|unlock)/)[A-Za-z0-9_\-]{16,}")
 
 
 def redact(text: str) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from solabooks.activity.models import Activity
-from solabooks.core import ratelimit
+from solabooks.core import signin
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
@@ -47,9 +47,9 @@ SESSION_KEYS = (
     SESSION_CAN_SWITCH,
 )
 
-# Throttles, kept in the shared cache so every app server counts the same attempts.
-LOGIN_PER_ACCOUNT = ratelimit.Limit("portal-login-account", max_hits=5, window_seconds=15 * 60)
-LOGIN_PER_CLIENT = ratelimit.Limit("portal-login-client", max_hits=20, window_seconds=15 * 60)
+# Sign-in throttles (core.signin): per account and client, per client, and at most 100
+# consecutive failures per account before an emailed unlock.
+SIGN_IN_LIMITS = signin.limits_for("portal")
 
 # One sentence for an unknown email and a wrong password: the page never says which.
 BAD_CREDENTIALS = "That email and password do not match a portal account."
@@ -63,9 +63,7 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def too_many_attempts(retry_after: int) -> str:
-    minutes = max(1, -(-retry_after // 60))
-    return f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+too_many_attempts = signin.too_many_attempts
 
 
 def access_turned_off(business_name: str) -> str:
@@ -100,29 +98,32 @@ class LoginAttempt:
     user: PortalUser | None
     error: str = ""
     throttled: bool = False
+    # The failure that paused the account: its owner gets an unlock email (after the answer).
+    locked_now: bool = False
 
 
 def attempt_login(*, email: str, password: str, client_ip: str) -> LoginAttempt:
-    """Check a sign-in, throttled per account (email) and per client address.
+    """Check a sign-in through the shared sign-in throttles (core.signin).
 
-    Every email is throttled the same way, known or not, so the throttle reveals nothing.
+    Every email is counted and answered the same way, known or not, so neither the
+    throttle nor the lock reveals whether an email has an account.
     """
     account = normalize_email(email)
-    subjects = ((LOGIN_PER_ACCOUNT, account), (LOGIN_PER_CLIENT, client_ip or "unknown"))
-    waits = [
-        verdict.retry_after
-        for limit, subject in subjects
-        if not (verdict := ratelimit.is_blocked(limit, subject)).allowed
-    ]
-    if waits:
-        return LoginAttempt(user=None, error=too_many_attempts(max(waits)), throttled=True)
-    user = check_credentials(email=account, password=password)
-    if user is None:
-        for limit, subject in subjects:
-            ratelimit.hit(limit, subject)
-        return LoginAttempt(user=None, error=BAD_CREDENTIALS)
-    ratelimit.reset(LOGIN_PER_ACCOUNT, account)
-    return LoginAttempt(user=user)
+    result = signin.guarded_sign_in(
+        SIGN_IN_LIMITS,
+        account=account,
+        client_ip=client_ip,
+        check=lambda: check_credentials(email=account, password=password),
+    )
+    if result.user is not None:
+        return LoginAttempt(user=result.user)
+    if result.refusal is signin.Refusal.THROTTLED:
+        return LoginAttempt(user=None, error=too_many_attempts(result.retry_after), throttled=True)
+    if result.refusal is signin.Refusal.LOCKED:
+        return LoginAttempt(
+            user=None, error=signin.LOCKED_MESSAGE, throttled=True, locked_now=result.locked_now
+        )
+    return LoginAttempt(user=None, error=BAD_CREDENTIALS)
 
 
 # --- Sessions ---------------------------------------------------------------------------

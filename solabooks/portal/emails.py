@@ -14,6 +14,7 @@ from .tokens import PORTAL_LINK_LIFETIME
 SETUP = "portal_setup"
 ACCESS_GRANTED = "portal_access_granted"
 RESET_EMAIL = "portal_password_reset"
+UNLOCK_EMAIL = "portal_unlock"
 
 
 def absolute(path: str) -> str:
@@ -30,7 +31,14 @@ def _context(*, access: PortalAccess, portal_user: PortalUser) -> dict:
     }
 
 
-def _queue(*, access: PortalAccess, portal_user: PortalUser, template: str, secret_url=None):
+def _queue(
+    *,
+    access: PortalAccess,
+    portal_user: PortalUser,
+    template: str,
+    secret_url=None,
+    extra: dict | None = None,
+):
     # Imported late: the mail app builds on every other app, not the other way round.
     from solabooks.mail.services import queue_email
 
@@ -38,7 +46,7 @@ def _queue(*, access: PortalAccess, portal_user: PortalUser, template: str, secr
         organization=access.organization,
         to=portal_user.email,
         template=template,
-        context=_context(access=access, portal_user=portal_user),
+        context={**_context(access=access, portal_user=portal_user), **(extra or {})},
         customer=access.customer,
         secret_url=secret_url,
     )
@@ -56,3 +64,14 @@ def queue_access_granted(*, access: PortalAccess, portal_user: PortalUser):
 def queue_password_reset(*, access: PortalAccess, portal_user: PortalUser, raw_token: str):
     url = absolute(reverse("portal-reset", kwargs={"token": raw_token}))
     return _queue(access=access, portal_user=portal_user, template=RESET_EMAIL, secret_url=url)
+
+
+def queue_unlock(*, access: PortalAccess, portal_user: PortalUser, raw_token: str, failures: int):
+    url = absolute(reverse("portal-unlock", kwargs={"token": raw_token}))
+    return _queue(
+        access=access,
+        portal_user=portal_user,
+        template=UNLOCK_EMAIL,
+        secret_url=url,
+        extra={"failures": failures},
+    )

@@ -88,10 +88,12 @@ class PortalAccess(models.Model):
 class TokenPurpose(models.TextChoices):
     SETUP = "setup", "Set up an account"
     RESET = "reset", "Reset a password"
+    # Sign-in paused after 100 consecutive failures (core.signin): this link resumes it.
+    UNLOCK = "unlock", "Unlock sign-in"
 
 
 class PortalToken(models.Model):
-    """A single-use 60-minute link. Only the SHA-256 of its token is kept.
+    """A single-use 60-minute link (set up, reset, unlock). Only its SHA-256 is kept.
 
     It is refused once used, expired, superseded by a newer link of the same purpose, or
     when the state it was issued for has moved on: the password changed

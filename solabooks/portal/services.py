@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor, append_activity, record_activity
-from solabooks.core import ratelimit
+from solabooks.core import ratelimit, signin
 from solabooks.core.errors import DomainError
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document
 from solabooks.documents.services import first_view_update
 
 from . import emails
-from .auth import PortalSession, normalize_email
+from .auth import SIGN_IN_LIMITS, PortalSession, normalize_email
 from .models import AccessState, PortalAccess, PortalToken, PortalUser, TokenPurpose
 from .tokens import TokenStatus, access_is_usable, find_token, issue_token, token_status
 
@@ -247,11 +247,9 @@ def on_customer_email_changed(*, customer: Customer, actor: Actor) -> str | None
 
 
 def _customer_email_allowed(*, account: str, actor: Actor) -> bool:
-    """Count a customer-triggered email; False (send nothing, say nothing) when over."""
-    allowed = ratelimit.hit(CUSTOMER_EMAILS_PER_ACCOUNT, account).allowed
-    if actor.ip:
-        allowed = ratelimit.hit(CUSTOMER_EMAILS_PER_CLIENT, actor.ip).allowed and allowed
-    return allowed
+    """Count a customer-triggered email per account; False (send nothing, say nothing)
+    when over. The pages count per client address themselves, with a visible answer."""
+    return ratelimit.hit(CUSTOMER_EMAILS_PER_ACCOUNT, account).allowed
 
 
 @transaction.atomic
@@ -326,10 +324,19 @@ def request_password_reset(*, email: str, actor: Actor) -> None:
 
 
 @transaction.atomic
-def request_new_link(*, raw_token: str, purpose: str, actor: Actor) -> None:
+def request_new_link(*, token_id: int, actor: Actor) -> None:
     """ "Request a new link" on a used, expired or replaced setup / reset page: a fresh
-    60-minute link to the address on file. Neutral; nothing for a revoked access."""
-    token = find_token(raw_token, purpose=purpose)
+    60-minute link to the address on file. Neutral; nothing for a revoked access.
+
+    Takes the token row's id, never the raw token: it runs as a background task, whose
+    arguments are stored."""
+    token = (
+        PortalToken.objects.select_related(
+            "portal_user", "access__customer", "access__organization"
+        )
+        .filter(pk=token_id)
+        .first()
+    )
     if token is None or token_status(token) not in (
         TokenStatus.USED,
         TokenStatus.EXPIRED,
@@ -341,6 +348,37 @@ def request_new_link(*, raw_token: str, purpose: str, actor: Actor) -> None:
         return None
     _email_a_way_in(portal_user=_lock_user(portal_user), prefer=token.access, actor=actor)
     return None
+
+
+@transaction.atomic
+def email_unlock_link(*, email: str) -> None:
+    """Sign-in was just paused after 100 consecutive failures (core.signin): email the
+    account's owner a link to resume it. Nothing for an email without an account (the
+    sign-in page said the same thing either way)."""
+    portal_user = PortalUser.objects.filter(email=normalize_email(email)).first()
+    if portal_user is None or not portal_user.has_password:
+        return None
+    access = _first_usable(portal_user, prefer=None, states=(AccessState.ACTIVE,))
+    if access is None:
+        return None
+    issued = issue_token(portal_user=portal_user, purpose=TokenPurpose.UNLOCK, access=access)
+    emails.queue_unlock(
+        access=access,
+        portal_user=portal_user,
+        raw_token=issued.raw_token,
+        failures=signin.MAX_CONSECUTIVE_FAILURES,
+    )
+    return None
+
+
+@transaction.atomic
+def unlock_sign_in(*, raw_token: str) -> PortalToken:
+    """Follow the emailed unlock link (once): the consecutive failures are forgotten."""
+    token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.UNLOCK)
+    token.used_at = timezone.now()
+    token.save(update_fields=["used_at"])
+    signin.unlock(SIGN_IN_LIMITS, token.portal_user.email)
+    return token
 
 
 def validate_new_password(password: str, *, portal_user: PortalUser) -> None:
@@ -407,6 +445,7 @@ def complete_setup(*, raw_token: str, password: str, actor: Actor) -> PortalAcce
     _set_password(portal_user, password)
     token.used_at = timezone.now()
     token.save(update_fields=["used_at"])
+    signin.unlock(SIGN_IN_LIMITS, portal_user.email)
     _activate_invitations(portal_user=portal_user, actor=actor)
     access = token.access
     access.refresh_from_db()
@@ -415,12 +454,14 @@ def complete_setup(*, raw_token: str, password: str, actor: Actor) -> PortalAcce
 
 @transaction.atomic
 def reset_password(*, raw_token: str, password: str, actor: Actor) -> PortalToken:
-    """Choose a new password on a reset link (once). Every existing session ends."""
+    """Choose a new password on a reset link (once). Every existing session ends, and
+    sign-in resumes if it was paused after too many failures."""
     token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.RESET)
     validate_new_password(password, portal_user=token.portal_user)
     _set_password(token.portal_user, password)
     token.used_at = timezone.now()
     token.save(update_fields=["used_at"])
+    signin.unlock(SIGN_IN_LIMITS, token.portal_user.email)
     _activate_invitations(portal_user=token.portal_user, actor=actor)
     return token
 

@@ -11,9 +11,10 @@ urlpatterns = [
     re_path(r"^login/?$", account.login_view, name="portal-login"),
     path("logout/", account.logout_view, name="portal-logout"),
     path("forgot-password/", account.forgot_password, name="portal-forgot-password"),
-    # Token paths: /setup/ and /reset/ are redacted from logs (solabooks/core/logging.py).
+    # Token paths: /setup/, /reset/ and /unlock/ are redacted from logs (core/logging.py).
     path("setup/<str:token>", account.setup_view, name="portal-setup"),
     path("reset/<str:token>", account.reset_view, name="portal-reset"),
+    path("unlock/<str:token>", account.unlock_view, name="portal-unlock"),
     path("choose/", account.choose_business, name="portal-choose"),
     path("settings/", account.settings_view, name="portal-settings"),
     path("", pages.dashboard, name="portal-dashboard"),

@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor
 from solabooks.core import ratelimit
+from solabooks.core.background import enqueue_after_response
 from solabooks.core.errors import DomainError
 from solabooks.core.middleware import request_origin
 from solabooks.core.pagecache import (
@@ -38,10 +39,9 @@ from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, State
 from solabooks.documents.selectors import full_document
 from solabooks.pdf.services import pdf_fingerprint, pdf_response
-from solabooks.portal import services as portal_services
 from solabooks.tenancy.permissions import StaffViewMixin
 
-from . import services
+from . import services, tasks
 from .csrf import csrf_protect_no_referrer
 from .forms import QuoteDecisionForm, SendDocumentForm
 from .models import SecureLink
@@ -333,32 +333,29 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
 
 def _link_request_access(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     """Request access on an expired link. The fresh link goes to the customer's email on
-    file, whatever the form posted, and the answer is the same sentence whatever happened."""
+    file, whatever the form posted, and the answer is the same sentence whatever happened:
+    the request only counts and enqueues; whether to renew is decided after the answer."""
     ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
     access = _find(token, prefix)
     link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{access.link.pk}")
     allowed = ip_verdict.allowed and link_verdict.allowed
     if allowed:
-        services.request_link_access(link=access.link, actor=_link_actor(request, access))
+        actor = _link_actor(request, access).to_json()
+        enqueue_after_response(tasks.access_requested, link_id=access.link.pk, actor=actor)
     context = {"organization": access.link.organization, "answer": ACCESS_REQUESTED_ANSWER}
     return render(
         request, "sharing/link_access_requested.html", context, status=200 if allowed else 429
     )
 
 
-def _portal_setup_starter() -> Callable | None:
-    """The portal app's entry point for "Set up an account", if that app provides it."""
-    return getattr(portal_services, "start_portal_setup_from_link", None)
-
-
 def _link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
-    """Set up an account: starts the portal flow for the customer's email on file."""
+    """Set up an account: starts the portal flow for the customer's email on file, after
+    the answer (the same sentence whatever the portal decides)."""
     access = _find(token, prefix)
     if not access.is_active:
         return _unavailable(request, access)
     organization = access.link.organization
-    start = _portal_setup_starter()
-    if not organization.allow_portal_setup_from_link or start is None:
+    if not organization.allow_portal_setup_from_link:
         messages.info(
             request,
             f"Setting up an account is not available here. Please contact {organization.name}.",
@@ -366,13 +363,10 @@ def _link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpRe
         return _back_to_page()
     ip_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_IP, request.client_ip)
     link_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_LINK, f"link:{access.link.pk}")
-    if not (ip_verdict.allowed and link_verdict.allowed):
-        messages.info(request, ACCOUNT_SETUP_ANSWER)
-        return _back_to_page()
-    try:
-        start(customer=access.link.customer, actor=_link_actor(request, access))
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.info(request, ACCOUNT_SETUP_ANSWER)
+    if ip_verdict.allowed and link_verdict.allowed:
+        actor = _link_actor(request, access).to_json()
+        enqueue_after_response(
+            tasks.account_setup_requested, customer_id=access.link.customer_id, actor=actor
+        )
+    messages.info(request, ACCOUNT_SETUP_ANSWER)
     return _back_to_page()

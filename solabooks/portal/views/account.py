@@ -8,10 +8,11 @@ from django.views.decorators.http import require_POST
 from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
 from solabooks.core import ratelimit
+from solabooks.core.background import enqueue_after_response
 from solabooks.core.errors import DomainError
 from solabooks.core.middleware import request_origin
 
-from .. import auth, services
+from .. import auth, services, tasks
 from ..decorators import portal_headers, portal_login_required, refuse
 from ..forms import (
     ChangePasswordForm,
@@ -50,8 +51,9 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 
 
 def _client_throttled(request: HttpRequest) -> int | None:
-    """Seconds to wait when this client asked for too many emails, else None."""
-    verdict = ratelimit.is_blocked(services.CUSTOMER_EMAILS_PER_CLIENT, request.client_ip)
+    """Seconds to wait when this client asked for too many emails, else None. Counts the
+    request (atomically): the same for every email, so it tells nothing about accounts."""
+    verdict = ratelimit.hit(services.CUSTOMER_EMAILS_PER_CLIENT, request.client_ip or "unknown")
     return None if verdict.allowed else verdict.retry_after
 
 
@@ -98,6 +100,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if attempt.user is not None:
             auth.sign_in(request, attempt.user)
             return _enter(request, attempt.user)
+        if attempt.locked_now:
+            # Decided after the answer, so an unknown email is answered just as fast.
+            enqueue_after_response(tasks.sign_in_paused, email=form.cleaned_data["email"])
         form.add_error(None, attempt.error)
         status = 429 if attempt.throttled else 200
     return render(request, "portal/login.html", {"form": form}, status=status)
@@ -119,10 +124,11 @@ def forgot_password(request: HttpRequest) -> HttpResponse:
         if wait is not None:
             form.add_error(None, auth.too_many_attempts(wait))
             return render(request, "portal/forgot_password.html", {"form": form}, status=429)
-        email = form.cleaned_data["email"]
-        services.request_password_reset(
-            email=email, actor=_actor(request, portal_user=None, label=auth.normalize_email(email))
-        )
+        # The request does the same for every email: one task; whether there is an account,
+        # and which link to send, is decided there, after the answer.
+        email = auth.normalize_email(form.cleaned_data["email"])
+        actor = _actor(request, portal_user=None, label=email)
+        enqueue_after_response(tasks.forgot_password, email=email, actor=actor.to_json())
         return render(request, "portal/neutral.html", {"message": NEUTRAL_RESET})
     return render(request, "portal/forgot_password.html", {"form": form})
 
@@ -150,10 +156,9 @@ def _token_page(request: HttpRequest, token: str, *, purpose: str) -> HttpRespon
             if wait is not None:
                 messages.error(request, auth.too_many_attempts(wait))
             else:
-                services.request_new_link(
-                    raw_token=token,
-                    purpose=purpose,
-                    actor=_actor(request, portal_user=row.portal_user),
+                actor = _actor(request, portal_user=row.portal_user)
+                enqueue_after_response(
+                    tasks.new_link_requested, token_id=row.pk, actor=actor.to_json()
                 )
                 return render(
                     request, "portal/neutral.html", {**context, "message": NEUTRAL_NEW_LINK}
@@ -198,6 +203,29 @@ def setup_view(request: HttpRequest, token: str) -> HttpResponse:
 @portal_headers
 def reset_view(request: HttpRequest, token: str) -> HttpResponse:
     return _token_page(request, token, purpose=TokenPurpose.RESET)
+
+
+@portal_headers
+def unlock_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed unlock link. A GET only shows a button (a mail scanner unlocks nothing);
+    the POST resumes sign-in and sends the person to the sign-in page."""
+    row = find_token(token, purpose=TokenPurpose.UNLOCK)
+    if row is None:
+        raise Http404
+    status = token_status(row)
+    context = {"organization": row.access.organization if row.access else None}
+    if status is not TokenStatus.VALID:
+        context["reason"] = services.TOKEN_REFUSALS[status]
+        return render(request, "portal/unlock.html", context, status=410)
+    if request.method == "POST":
+        try:
+            services.unlock_sign_in(raw_token=token)
+        except DomainError as error:
+            context["reason"] = error.message
+            return render(request, "portal/unlock.html", context, status=410)
+        messages.success(request, "Sign-in is unlocked. Sign in with your password.")
+        return redirect("portal-login")
+    return render(request, "portal/unlock.html", {**context, "email": row.portal_user.email})
 
 
 @portal_headers
