@@ -11,6 +11,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SOLABOOKS_VAR_DIR", BASE_DIR / "var"))
 
 
+# Checks silenced on purpose, each with its reason where it is appended. `manage.py check
+# --deploy` is otherwise clean with production settings (tests/core/test_deploy_check.py).
+SILENCED_SYSTEM_CHECKS: list[str] = []
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -19,12 +24,18 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Published in this repository: fine for the demo and the tests, refused anywhere else,
+# whether it comes from the environment or not.
+DEMO_SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"  # noqa: S105
+_DEMO_OR_TESTS = DEBUG or env_bool("SOLABOOKS_DEMO") or env_bool("SOLABOOKS_TESTING")
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or (DEMO_SECRET_KEY if _DEMO_OR_TESTS else "")
 if not SECRET_KEY:
-    if DEBUG or env_bool("SOLABOOKS_DEMO") or env_bool("SOLABOOKS_TESTING"):
-        SECRET_KEY = "insecure-development-key-never-use-in-production-0123456789"  # noqa: S105
-    else:
-        raise ImproperlyConfigured("SECRET_KEY must be set outside demo and test runs.")
+    raise ImproperlyConfigured("SECRET_KEY must be set outside demo and test runs.")
+if SECRET_KEY == DEMO_SECRET_KEY and not _DEMO_OR_TESTS:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the demo's published key. Set a secret one of your own, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 # Where customer-facing links point. Emails carry absolute links built from it.
 BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -66,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "solabooks.core.middleware.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "solabooks.core.middleware.ClientIPMiddleware",
@@ -109,7 +121,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # Covering-index columns (INCLUDE) speed up PostgreSQL; SQLite simply ignores them.
-    SILENCED_SYSTEM_CHECKS = ["models.W040"]
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 # Persistent connections on both engines: opening one (and on SQLite running the PRAGMAs
 # above) cost more than the rest of a cached page. Health checks (a SELECT 1 before each
 # request's first query) are Django's default, off: a connection the server dropped fails
@@ -134,14 +146,17 @@ if env_bool("SOLABOOKS_FAST_HASHER"):
     # Test runs only: argon2 is deliberately slow and tests create thousands of users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
+# NIST SP 800-63B-4 for single-factor accounts (solabooks/core/passwords.py): at least
+# 15 characters, long passphrases welcome, not common, not the account's own words.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
+        "OPTIONS": {"min_length": 15},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "solabooks.core.passwords.ContextWordsValidator"},
 ]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -172,8 +187,34 @@ SESSION_ENGINE = (
 )
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Session lifetimes (OWASP ASVS 3.3; core/sessions.py): staff sessions end 12 hours after
+# sign-in and after 2 hours without a request (both configurable); portal sessions after
+# 12 hours and 30 minutes (fixed by the product spec). The cookie never outlives them.
+STAFF_SESSION_MAX_AGE = int(os.environ.get("STAFF_SESSION_MAX_AGE", str(12 * 3600)))
+STAFF_SESSION_IDLE = int(os.environ.get("STAFF_SESSION_IDLE", str(2 * 3600)))
+PORTAL_SESSION_MAX_AGE = 12 * 3600
+PORTAL_SESSION_IDLE = 30 * 60
+SESSION_COOKIE_AGE = max(STAFF_SESSION_MAX_AGE, PORTAL_SESSION_MAX_AGE)
+
+# HTTPS: with an https BASE_URL the app only ever answers over https (a plain-http request
+# is redirected, except the load balancer's health check), tells browsers so for a year
+# (HSTS, subdomains included) and keeps its cookies off plain http.
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^finance/health/$"]
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# Preloading is a promise browsers keep for months about the whole domain: the deployer's
+# decision (HSTS_PRELOAD=1), not a default.
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("HSTS_PRELOAD")
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")  # preload: the deployer's choice, above
+# Behind a TLS-terminating load balancer the request reaches the app as http; its
+# X-Forwarded-Proto tells the scheme. Believed only from TRUSTED_PROXIES: the header is
+# dropped from any other peer (core.middleware.ForwardedProtoMiddleware).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

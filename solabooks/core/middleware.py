@@ -28,6 +28,32 @@ def client_ip_from(remote_addr: str, forwarded_for: str | None) -> str:
     return str(peer)
 
 
+def _from_trusted_proxy(remote_addr: str) -> bool:
+    try:
+        peer = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    return any(peer in net for net in settings.TRUSTED_PROXIES)
+
+
+class ForwardedProtoMiddleware:
+    """Drops X-Forwarded-Proto unless a trusted proxy sent it, before SecurityMiddleware
+    and `request.is_secure()` read it (SECURE_PROXY_SSL_HEADER): a client must not be able
+    to claim https on a plain-http connection."""
+
+    HEADER = "HTTP_X_FORWARDED_PROTO"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.HEADER in request.META and not _from_trusted_proxy(
+            request.META.get("REMOTE_ADDR", "")
+        ):
+            del request.META[self.HEADER]
+        return self.get_response(request)
+
+
 class ClientIPMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -20,8 +20,10 @@ class OutboxMessage(models.Model):
     `secret_url_encrypted` until delivery, which wipes it.
     """
 
+    # None for Solabooks' own emails to staff (password reset, unlock), which belong to no
+    # business.
     organization = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+        "tenancy.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     # Kept when the document/customer goes: the outbox is the record of what was sent.
     document = models.ForeignKey(

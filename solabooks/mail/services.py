@@ -19,6 +19,7 @@ wiped from the row once the message is sent or given up on.
 import logging
 import re
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
@@ -74,8 +75,25 @@ class Delivery(StrEnum):
 # Queueing
 
 
+@dataclass(frozen=True)
+class PlatformSender:
+    """Stands in for a business in emails Solabooks sends on its own behalf (a staff
+    member's password reset): Solabooks' name and colour, no logo, no reply-to."""
+
+    name: str = "Solabooks"
+    brand_colour: str = DEFAULT_BRAND_COLOUR
+    logo: None = None
+    reply_to_email: str = ""
+    is_platform: bool = True
+
+
+PLATFORM = PlatformSender()
+
+
 def branding_context(organization) -> dict:
-    """What email/base.html and base.txt need: name, absolute logo URL, brand colours."""
+    """What email/base.html and base.txt need: name, absolute logo URL, brand colours.
+    `organization` None means Solabooks itself (PLATFORM)."""
+    organization = organization or PLATFORM
     colour = organization.brand_colour or ""
     colour = colour if HEX_COLOUR.match(colour) else DEFAULT_BRAND_COLOUR
     return {
@@ -112,8 +130,10 @@ def _render_plain(template_name: str, context: dict) -> str:
 
 
 def _from_address(organization) -> str:
-    name = " ".join(organization.name.split())[:150]  # no line breaks in a header
     _, platform_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    if organization is None:
+        return str(Address(display_name=PLATFORM.name, addr_spec=platform_address))
+    name = " ".join(organization.name.split())[:150]  # no line breaks in a header
     return str(Address(display_name=f"{name} via Solabooks", addr_spec=platform_address))
 
 
@@ -160,6 +180,7 @@ def queue_email(
     secret_url: str | None = None,
 ) -> OutboxMessage:
     """Render `email/<template>{_subject.txt,.txt,.html}` and commit an outbox row.
+    `organization` None sends on Solabooks' own behalf (staff account emails).
 
     Delivery is enqueued with transaction.on_commit: it happens after the caller's
     transaction commits (right away with the embedded ImmediateBackend, by `db_worker` with
@@ -206,7 +227,7 @@ def queue_email(
             template=template,
             to=to,
             from_email=_from_address(organization),
-            reply_to=organization.reply_to_email or "",
+            reply_to=getattr(organization, "reply_to_email", "") or "",
             subject=subject,
             text_body=text,
             html_body=html,
@@ -340,6 +361,8 @@ def _activity_details(message: OutboxMessage, **extra) -> dict:
 
 
 def _record_activity(message: OutboxMessage, verb: str, details: dict) -> None:
+    if message.organization_id is None:  # Solabooks' own email: no business's activity
+        return
     record_activity(
         organization=message.organization,
         verb=verb,

@@ -40,6 +40,19 @@ class PortalUser(models.Model):
     def has_password(self) -> bool:
         return bool(self.password)
 
+    def password_context_words(self) -> list[str]:
+        """What this person's password may not contain (core.passwords): their email's
+        name and the names of the customers and businesses that gave them access."""
+        from solabooks.core.passwords import context_words
+
+        names: list[str] = []
+        if self.pk:
+            for customer, business in self.accesses.values_list(
+                "customer__name", "organization__name"
+            ):
+                names += [customer, business]
+        return context_words(email=self.email or "", names=names)
+
 
 class AccessState(models.TextChoices):
     INVITED = "invited", "Invited"

@@ -15,6 +15,7 @@ from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core import ratelimit, signin
 from solabooks.core.errors import DomainError
+from solabooks.core.passwords import MAX_PASSWORD_LENGTH
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document
 from solabooks.documents.services import first_view_update
@@ -24,9 +25,8 @@ from .auth import SIGN_IN_LIMITS, PortalSession, normalize_email
 from .models import AccessState, PortalAccess, PortalToken, PortalUser, TokenPurpose
 from .tokens import TokenStatus, access_is_usable, find_token, issue_token, token_status
 
-# Passwords: Django's validators from settings (min 12, common passwords, ...), plus a
-# ceiling so nobody makes the server hash megabytes.
-MAX_PASSWORD_LENGTH = 4096
+# Passwords: Django's validators from settings (core.passwords), plus a ceiling so nobody
+# makes the server hash megabytes.
 
 # Staff may (re)send a customer's setup email this often.
 STAFF_SETUP_EMAILS = ratelimit.Limit("portal-staff-setup-email", max_hits=5, window_seconds=3600)
@@ -466,22 +466,31 @@ def reset_password(*, raw_token: str, password: str, actor: Actor) -> PortalToke
     return token
 
 
-@transaction.atomic
 def change_password(
     *, portal_user: PortalUser, current_password: str, new_password: str
 ) -> PortalUser:
     """Settings > change password. Needs the current one; the caller keeps its own session
-    (every other session of this person ends, their fingerprint no longer matching)."""
-    portal_user = _lock_user(portal_user)
-    if not ratelimit.is_blocked(CURRENT_PASSWORD_GUESSES, str(portal_user.pk)).allowed:
+    (every other session of this person ends, their fingerprint no longer matching).
+
+    Wrong current passwords are counted outside the transaction that stores the new one,
+    so a refusal (which rolls that back) cannot roll the count back too."""
+    subject = str(portal_user.pk)
+    if not ratelimit.hit(CURRENT_PASSWORD_GUESSES, subject).allowed:
         raise DomainError("Too many attempts. Try again in a few minutes.", code="throttled")
+    portal_user = PortalUser.objects.get(pk=portal_user.pk)
     if len(current_password) > MAX_PASSWORD_LENGTH or not check_password(
         current_password, portal_user.password
     ):
-        ratelimit.hit(CURRENT_PASSWORD_GUESSES, str(portal_user.pk))
         raise DomainError("Your current password is not correct.", code="wrong_password")
-    validate_new_password(new_password, portal_user=portal_user)
-    _set_password(portal_user, new_password)
+    ratelimit.undo_hit(CURRENT_PASSWORD_GUESSES, subject)
+    return _store_new_password(portal_user=portal_user, password=new_password)
+
+
+@transaction.atomic
+def _store_new_password(*, portal_user: PortalUser, password: str) -> PortalUser:
+    portal_user = _lock_user(portal_user)
+    validate_new_password(password, portal_user=portal_user)
+    _set_password(portal_user, password)
     return portal_user
 
 

@@ -7,32 +7,23 @@ password or disabling / re-enabling access makes every older link stop working b
 
 import datetime
 import enum
-import hashlib
-import re
-import secrets
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+
+from solabooks.core import onetime
 
 from .models import AccessState, PortalAccess, PortalToken, PortalUser, TokenPurpose
 
 # The guide: "The customer gets an email with a 60-minute setup link." Reset links too.
 PORTAL_LINK_LIFETIME = datetime.timedelta(minutes=60)
-TOKEN_BYTES = 32  # 256 bits
-# token_urlsafe(32) is 43 characters; anything far from that shape is not ours.
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{20,100}$")
-
-
-def hash_token(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode()).hexdigest()
 
 
 def password_fingerprint(portal_user: PortalUser) -> str:
     """A keyed digest of the password hash: changes whenever the password does."""
-    return salted_hmac(
-        "solabooks.portal.password-fingerprint", portal_user.password or "", algorithm="sha256"
-    ).hexdigest()
+    return onetime.password_fingerprint(
+        portal_user.password, salt="solabooks.portal.password-fingerprint"
+    )
 
 
 class TokenStatus(enum.Enum):
@@ -76,12 +67,12 @@ def issue_token(
     PortalToken.objects.filter(
         portal_user=portal_user, purpose=purpose, used_at__isnull=True, superseded_at__isnull=True
     ).update(superseded_at=now)
-    raw_token = secrets.token_urlsafe(TOKEN_BYTES)
+    raw_token = onetime.new_raw_token()
     token = PortalToken.objects.create(
         portal_user=portal_user,
         access=access,
         purpose=purpose,
-        token_hash=hash_token(raw_token),
+        token_hash=onetime.hash_token(raw_token),
         password_fingerprint=password_fingerprint(portal_user),
         access_epoch=access.session_epoch if access is not None else None,
         created_at=now,
@@ -92,16 +83,15 @@ def issue_token(
 
 def find_token(raw_token: str, *, purpose: str, for_update: bool = False) -> PortalToken | None:
     """The token row for a raw token of this purpose, or None. Malformed input finds none."""
-    if not isinstance(raw_token, str) or not TOKEN_SHAPE.match(raw_token):
-        # Still hash something, so a malformed token costs what a well-formed one does.
-        hash_token(str(raw_token)[:100])
+    token_hash = onetime.lookup_hash(raw_token)
+    if token_hash is None:
         return None
     rows = PortalToken.objects.select_related(
         "portal_user", "access__customer", "access__organization"
     )
     if for_update:
         rows = rows.select_for_update(of=("self",))
-    return rows.filter(token_hash=hash_token(raw_token), purpose=purpose).first()
+    return rows.filter(token_hash=token_hash, purpose=purpose).first()
 
 
 def token_status(token: PortalToken) -> TokenStatus:

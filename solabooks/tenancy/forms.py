@@ -1,11 +1,11 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 
 from solabooks.core.errors import DomainError
 from solabooks.core.forms import IdField
 from solabooks.core.money import CURRENCY_CHOICES
+from solabooks.core.passwords import password_field
 
 from .models import Role, User, hex_colour, number_prefix
 from .services import (
@@ -18,22 +18,18 @@ from .services import (
 
 
 class StaffLoginForm(forms.Form):
-    email = forms.EmailField(max_length=254)
-    password = forms.CharField(widget=forms.PasswordInput, max_length=4096, strip=False)
+    """Parses the sign-in; the check itself (throttled) is tenancy.accounts.sign_in."""
 
-    def __init__(self, request=None, *args, **kwargs):
-        self.request = request
-        self.user = None
-        super().__init__(*args, **kwargs)
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
+    password = password_field("Password", autocomplete="current-password")
 
-    def clean(self):
-        cleaned = super().clean()
-        email, password = cleaned.get("email"), cleaned.get("password")
-        if email and password:
-            self.user = authenticate(self.request, email=email.lower(), password=password)
-            if self.user is None:
-                raise forms.ValidationError("That email and password do not match an account.")
-        return cleaned
+
+class ForgotPasswordForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:

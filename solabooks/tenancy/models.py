@@ -46,6 +46,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email
 
+    def password_context_words(self) -> list[str]:
+        """What this person's password may not contain (core.passwords): their email's
+        name and the names of the businesses they belong to."""
+        from solabooks.core.passwords import context_words
+
+        names = []
+        if self.pk:
+            names = list(
+                Organization.objects.filter(memberships__user=self).values_list("name", flat=True)
+            )
+        return context_words(email=self.email or "", names=names)
+
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f6feb.")
 number_prefix = RegexValidator(
@@ -156,3 +168,40 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class StaffTokenPurpose(models.TextChoices):
+    SETUP = "setup", "Choose a first password"
+    RESET = "reset", "Reset a password"
+    # Sign-in paused after 100 consecutive failures (core.signin): this link resumes it.
+    UNLOCK = "unlock", "Unlock sign-in"
+
+
+class StaffToken(models.Model):
+    """A single-use link emailed to a staff member (tenancy.accounts). Only the SHA-256 of
+    the token is kept; a newer link of the same purpose, or a new password, kills it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_tokens")
+    purpose = models.CharField(max_length=8, choices=StaffTokenPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    password_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose", "used_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="staff_token_expires_later",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=StaffTokenPurpose.values),
+                name="staff_token_known_purpose",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"staff {self.purpose} token #{self.pk}"

@@ -279,16 +279,24 @@ def add_member(
         if Membership.objects.filter(organization=org, user=user).exists():
             raise DomainError(f"{email} is already a member of {org.name}.")
     else:
-        if password:
-            try:
-                validate_password(password, user=User(email=email))
-            except ValidationError as error:
-                raise DomainError(" ".join(error.messages)) from None
-        # No password means an unusable one (create_user(password=None)): nobody can sign
-        # in as this account until a password is set.
-        user = User.objects.create_user(email, password=password or None)
+        # No password means an unusable one (create_user(password=None)): the new member
+        # chooses one through the emailed link below.
+        user = User.objects.create_user(email, password=None)
         created = True
     membership = Membership.objects.create(organization=org, user=user, role=role)
+    if created and password:
+        # Checked once the account belongs to the business: its name is one of the words
+        # the password may not contain. A refusal rolls the whole addition back.
+        try:
+            validate_password(password, user=user)
+        except ValidationError as error:
+            raise DomainError(" ".join(error.messages)) from None
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif created:
+        from .accounts import email_first_password_link
+
+        email_first_password_link(user=user, organization=org)
     record_activity(
         organization=org,
         verb=Verb.MEMBER_ADDED,

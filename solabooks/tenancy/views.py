@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -11,7 +10,6 @@ from django.views.generic import TemplateView
 from solabooks.activity.models import Activity
 from solabooks.activity.services import Actor
 from solabooks.api.authentication import KEY_PREFIX
-from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
 from solabooks.core.paging import page_of
 from solabooks.documents.selectors import receivables_by_currency
@@ -22,46 +20,11 @@ from .forms import (
     MemberAddForm,
     MemberRoleForm,
     OrganizationSettingsForm,
-    StaffLoginForm,
     SwitchOrganizationForm,
 )
 from .middleware import SESSION_KEY
 from .models import Membership, Role
 from .permissions import StaffViewMixin
-
-STAFF_LOGIN_LIMIT = ratelimit.Limit("staff-login", max_hits=10, window_seconds=15 * 60)
-
-
-def staff_login(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("dashboard")
-    form = StaffLoginForm(request, data=request.POST or None)
-    if request.method == "POST":
-        verdict = ratelimit.is_blocked(STAFF_LOGIN_LIMIT, request.client_ip)
-        if not verdict.allowed:
-            minutes = -(-verdict.retry_after // 60)
-            form.add_error(None, f"Too many sign-in attempts. Try again in {minutes} minutes.")
-            return render(request, "tenancy/login.html", {"form": form}, status=429)
-        if form.is_valid():
-            login(request, form.user)
-            return redirect(request.GET.get("next") if _safe_next(request) else "dashboard")
-        ratelimit.hit(STAFF_LOGIN_LIMIT, request.client_ip)
-    return render(request, "tenancy/login.html", {"form": form})
-
-
-def _safe_next(request: HttpRequest) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.GET.get("next")
-    return bool(target) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-
-
-@require_POST
-def staff_logout(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return redirect("staff-login")
 
 
 @require_POST
@@ -191,10 +154,10 @@ class MemberListView(StaffViewMixin, TemplateView):
                 role = added.membership.get_role_display().lower()
                 messages.success(request, f"{email} added as {role}.")
                 if added.needs_password:
-                    messages.warning(
+                    messages.info(
                         request,
-                        f"{email} has no Solabooks account password yet, so they cannot "
-                        "sign in until one is set.",
+                        f"We emailed {email} a link to choose their password. It works for "
+                        "3 days; after that they can use Forgot password on the sign-in page.",
                     )
                 return redirect("member-list")
         return self.render_to_response(self.get_context_data(form=form))

@@ -1,7 +1,8 @@
 """The staff URL patterns, read from the resolver, so tests cover URLs added later too.
 
-Customer-facing token pages (/i/, /q/), the customer portal and the API have their own
-scoping and their own tests; everything else under /finance/ is a staff page.
+Customer-facing token pages (/i/, /q/), the customer portal, the API and the staff password
+pages have their own scoping and their own tests; everything else under /finance/ is a
+staff page.
 """
 
 from dataclasses import dataclass
@@ -9,6 +10,9 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 
 NOT_STAFF = (
+    # Forgot password and the emailed reset / first-password / unlock links: public pages
+    # with their own tests (tests/tenancy/test_accounts.py).
+    "finance/password/",
     "finance/i/",
     "finance/q/",
     "finance/customer-portal/",

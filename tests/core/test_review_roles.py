@@ -107,8 +107,13 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, ours, url):
     assert snapshot() == before
 
 
+# A person's own account page (change password) holds no business data: someone removed
+# from every business can still change the password of their own account.
+OWN_ACCOUNT = {"staff-account"}
+
+
 @pytest.mark.parametrize(
-    "url", [u for u in URLS if u.name not in PUBLIC | {"staff-logout"}], ids=str
+    "url", [u for u in URLS if u.name not in PUBLIC | OWN_ACCOUNT | {"staff-logout"}], ids=str
 )
 def test_a_user_without_a_business_reaches_no_business_data(client, ours, url):
     user = UserFactory()
@@ -119,3 +124,11 @@ def test_a_user_without_a_business_reaches_no_business_data(client, ours, url):
             continue
         assert response.status_code == 302, (url.route, method)
         assert response["Location"] in (reverse("no-organization"), reverse("dashboard"))
+
+
+def test_a_user_without_a_business_still_reaches_their_own_account_only(client, ours):
+    user = UserFactory()
+    client.force_login(user)
+    page = client.get(reverse("staff-account")).content.decode()
+    assert user.email in page
+    assert ours["customer"].name not in page and ours["document"].number not in page

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from solabooks.tenancy.views import STAFF_LOGIN_LIMIT
+from solabooks.tenancy.accounts import SIGN_IN_LIMITS
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -36,27 +36,38 @@ def test_an_account_without_a_password_cannot_sign_in(client, owner):
     assert "_auth_user_id" not in client.session
 
 
-def test_sign_in_is_throttled_per_address(client, owner):
-    for _ in range(STAFF_LOGIN_LIMIT.max_hits):
+PER_PAIR = SIGN_IN_LIMITS.per_account_and_client.max_hits
+PER_CLIENT = SIGN_IN_LIMITS.per_client.max_hits
+
+
+def test_sign_in_is_throttled_per_account_and_address(client, owner):
+    for _ in range(PER_PAIR):
         assert sign_in(client, owner.email, "wrong-password").status_code == 200
-    # Now even the right password is refused, before it is checked.
+    # Now even the right password from this address is refused, before it is checked.
     blocked = sign_in(client, owner.email, TEST_PASSWORD)
     assert blocked.status_code == 429
-    assert "Too many sign-in attempts" in blocked.content.decode()
+    assert "Too many attempts. Try again in" in blocked.content.decode()
     assert "_auth_user_id" not in client.session
-    # Another address is not affected.
+    # Another address is not affected: an attacker cannot lock the owner out.
+    assert sign_in(client, owner.email, TEST_PASSWORD, REMOTE_ADDR="10.9.8.7").status_code == 302
+
+
+def test_sign_in_is_throttled_per_address_across_accounts(client, owner):
+    for n in range(PER_CLIENT):
+        sign_in(client, f"guess{n}@acme.test", "wrong-password")
+    assert sign_in(client, owner.email, TEST_PASSWORD).status_code == 429
     assert sign_in(client, owner.email, TEST_PASSWORD, REMOTE_ADDR="10.9.8.7").status_code == 302
 
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(client, owner):
-    for i in range(STAFF_LOGIN_LIMIT.max_hits):
+    for i in range(PER_PAIR):
         sign_in(client, owner.email, "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}")
     blocked = sign_in(client, owner.email, TEST_PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.1")
     assert blocked.status_code == 429
 
 
 def test_successful_sign_ins_do_not_count(client, owner):
-    for _ in range(STAFF_LOGIN_LIMIT.max_hits + 2):
+    for _ in range(PER_CLIENT + 2):
         assert sign_in(client, owner.email, TEST_PASSWORD).status_code == 302
         client.post(reverse("staff-logout"))
 

@@ -43,14 +43,21 @@ def test_add_an_existing_user(owner_client, org, other_owner):
     assert membership_of(other_owner, org).role == Role.ACCOUNTANT
 
 
-def test_add_a_new_person_without_password_warns_they_cannot_sign_in(owner_client, org):
-    response = owner_client.post(
-        reverse("member-list"), {"email": "new@acme.test", "role": "manager"}, follow=True
-    )
+def test_add_a_new_person_without_password_emails_them_a_link_to_choose_one(
+    owner_client, org, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            reverse("member-list"), {"email": "new@acme.test", "role": "manager"}, follow=True
+        )
     user = User.objects.get(email="new@acme.test")
     assert not user.has_usable_password()
     assert membership_of(user, org).role == Role.MANAGER
-    assert any("cannot sign in until one is set" in m for m in messages_of(response))
+    assert any("We emailed new@acme.test a link" in m for m in messages_of(response))
+    (message,) = mailoutbox
+    assert message.to == ["new@acme.test"]
+    assert "You were added to Acme Ltd on Solabooks" in message.subject
+    assert "/finance/password/setup/" in message.body
 
 
 def test_add_a_new_person_with_an_initial_password(owner_client, org):

@@ -169,7 +169,7 @@ def _token_page(request: HttpRequest, token: str, *, purpose: str) -> HttpRespon
             {**context, "renewable": True, "reason": services.TOKEN_REFUSALS[status]},
             status=410,
         )
-    form = NewPasswordForm(_posted(request), portal_user=row.portal_user)
+    form = NewPasswordForm(_posted(request), user=row.portal_user)
     if request.method == "POST" and request.POST.get("action") != "request_new" and form.is_valid():
         password = form.cleaned_data["new_password1"]
         actor = _actor(request, portal_user=row.portal_user, access=access)
@@ -254,7 +254,7 @@ def choose_business(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 def settings_view(request: HttpRequest) -> HttpResponse:
     session = request.portal
-    form = ChangePasswordForm(_posted(request), portal_user=session.user)
+    form = ChangePasswordForm(_posted(request), user=session.user)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.change_password(
