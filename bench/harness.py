@@ -24,6 +24,7 @@ filled in from them (tables print the path as written, so a token in a path is n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -563,6 +564,61 @@ def run(
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{title}\n{table(results)}\n", flush=True)
     return results
+
+
+@dataclass
+class Deployment:
+    """What `deployment()` started: `servers` (gunicorn processes sharing the database
+    and Redis), the seed's values, the environment and the work directory."""
+
+    servers: list
+    values: dict
+    env: dict
+    workdir: Path
+
+
+@contextlib.contextmanager
+def deployment(
+    title: str,
+    seed: Callable[[], dict[str, str]],
+    *,
+    servers: int = 1,
+    workers: int = 2,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
+    keep: bool = False,
+):
+    """Seed a throw-away database and start `servers` separate gunicorn processes on it
+    (each with its own port and process-local caches, sharing the database and Redis, as
+    app servers behind a load balancer do); everything is stopped and dropped on exit."""
+    workdir = Path(tempfile.mkdtemp(prefix="solabooks-bench-"))
+    ports = [free_port() for _ in range(servers)]
+    pg_name = None
+    if database_url:
+        pg_name = f"solabooks_bench_{os.getpid()}"
+        url = postgres_database(database_url, pg_name, create=True)
+    else:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    env = production_environment(workdir, url, ports[0], env)
+    started: list[Server] = []
+    try:
+        print(f"{title}: database {url.split('@')[-1]}, work dir {workdir}", flush=True)
+        os.environ.clear()
+        os.environ.update(env)
+        values = prepare_database(seed)
+        for index, port in enumerate(ports):
+            server = Server(env, port, workers, workdir / f"gunicorn-{index}.log")
+            started.append(server)
+        for server in started:
+            server.wait_until_up()
+        yield Deployment(servers=started, values=values, env=env, workdir=workdir)
+    finally:
+        for server in started:
+            server.stop()
+        if pg_name:
+            postgres_database(database_url, pg_name, create=False)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def argument_parser(title: str, *, duration: int = 10) -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from solabooks.activity.models import Activity
-from solabooks.core import signin
+from solabooks.core import sessions, signin
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
@@ -154,6 +154,7 @@ def sign_in(request: HttpRequest, user: PortalUser) -> None:
         request.session.pop(key, None)
     request.session[SESSION_USER] = user.pk
     request.session[SESSION_FINGERPRINT] = session_fingerprint(user)
+    sessions.start(request.session, sessions.PORTAL)
     PortalUser.objects.filter(pk=user.pk).update(last_login_at=timezone.now())
 
 
@@ -166,6 +167,7 @@ def enter_access(request: HttpRequest, access: PortalAccess, *, can_switch: bool
 def sign_out(request: HttpRequest) -> None:
     for key in SESSION_KEYS:
         request.session.pop(key, None)
+    sessions.forget(request.session, sessions.PORTAL)
     request.session.cycle_key()
 
 
@@ -182,6 +184,8 @@ class Outcome(enum.Enum):
     CHOOSE = "choose"  # signed in, no business chosen yet
     CREDENTIALS_CHANGED = "credentials_changed"
     ACCESS_OFF = "access_off"
+    # 12 hours since sign-in, or 30 minutes without a request (core.sessions).
+    SESSION_ENDED = "session_ended"
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,8 @@ def resolve(request: HttpRequest) -> Resolution:
     user_id, access_id = data.get(SESSION_USER), data.get(SESSION_ACCESS)
     if not isinstance(user_id, int):
         return Resolution(Outcome.SIGNED_OUT)
+    if not sessions.still_alive(data, sessions.PORTAL):
+        return Resolution(Outcome.SESSION_ENDED)
     if access_id is None:
         access = None
         user = PortalUser.objects.filter(pk=user_id).first()

@@ -49,6 +49,9 @@ def refuse(request: HttpRequest, resolution: auth.Resolution) -> HttpResponse:
     elif resolution.outcome is auth.Outcome.CREDENTIALS_CHANGED:
         auth.sign_out(request)
         messages.warning(request, "Your password was changed. Please sign in again.")
+    elif resolution.outcome is auth.Outcome.SESSION_ENDED:
+        auth.sign_out(request)
+        messages.info(request, "Your session ended. Please sign in again.")
     return redirect("portal-login")
 
 

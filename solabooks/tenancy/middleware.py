@@ -1,8 +1,39 @@
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+
+from solabooks.core import sessions
 
 from .models import Membership
 
 SESSION_KEY = "current_organization_id"
+SESSION_ENDED = "You were signed out: your session ended. Please sign in again."
+
+
+class StaffSessionLifetimeMiddleware:
+    """Ends a staff session past its absolute or idle limit (core.sessions), before any
+    view or API call sees the user. Runs after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not sessions.still_alive(request.session, sessions.STAFF)
+        ):
+            logout(request)
+            messages.info(request, SESSION_ENDED)
+        return self.get_response(request)
+
+
+def start_staff_session_clock(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver: every staff sign-in (the login page, a password reset,
+    the test client) starts the session's clocks."""
+    if request is not None and hasattr(request, "session"):
+        sessions.start(request.session, sessions.STAFF)
 
 
 class CurrentOrganizationMiddleware:

@@ -214,7 +214,10 @@ def test_overdue_follows_the_businesss_date(portal, customer):
     sent_invoice(customer, "90.00", issue_date=today, due_date=today)
     assert "nothing overdue" in page(portal)
     with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
-        assert "90.00 USD overdue" in page(portal)
+        # A day later the old session has ended (30 idle minutes): sign in again.
+        tomorrow = customer_browser()
+        assert sign_in(tomorrow, "jane@bakery.test").status_code == 302
+        assert "90.00 USD overdue" in page(tomorrow)
 
 
 # --- Never someone else's page ------------------------------------------------------------

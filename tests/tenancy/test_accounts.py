@@ -291,3 +291,16 @@ def test_parallel_staff_guesses_get_no_more_checks_than_the_limit(monkeypatch):
     per_pair = accounts.SIGN_IN_LIMITS.per_account_and_client.max_hits
     assert sorted(statuses, key=str) == [200] * per_pair + [429] * (PARALLEL - per_pair)
     assert len(checks) == per_pair
+
+
+def test_a_deactivated_account_loses_its_live_sessions_and_cannot_reset(
+    owner, django_capture_on_commit_callbacks
+):
+    client = browser()
+    assert sign_in(client, owner.email).status_code == 302
+    (message,) = ask_for_reset(owner.email, django_capture_on_commit_callbacks)
+    owner.is_active = False
+    owner.save()
+    assert client.get(reverse("dashboard")).status_code == 302
+    assert browser().get(link_in(message, "reset")).status_code == 404
+    assert sign_in(browser("198.51.100.90"), owner.email).status_code == 200

@@ -84,8 +84,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
     resolution = auth.resolve(request)
     if resolution.outcome is auth.Outcome.OK:
         return redirect("portal-dashboard")
-    if resolution.outcome in (auth.Outcome.CHOOSE, auth.Outcome.ACCESS_OFF) or (
-        resolution.outcome is auth.Outcome.CREDENTIALS_CHANGED
+    if resolution.outcome is auth.Outcome.SESSION_ENDED and request.method == "POST":
+        auth.sign_out(request)  # signing in again: the old session just goes
+    elif resolution.outcome in (
+        auth.Outcome.CHOOSE,
+        auth.Outcome.ACCESS_OFF,
+        auth.Outcome.CREDENTIALS_CHANGED,
+        auth.Outcome.SESSION_ENDED,
     ):
         # The chooser, or a stale session ended here with its message.
         return refuse(request, resolution)
