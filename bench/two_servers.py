@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 from bench.harness import deployment
 
 PORTAL_LOGIN = "/finance/customer-portal/login"
-PASSWORD = "a-portal-password-long-enough"
+PASSWORD = "a-portal-password-long-enough"  # noqa: S105 (a throw-away database)
 PARALLEL = 30
 PAIR_LIMIT = 5
 

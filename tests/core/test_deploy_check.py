@@ -3,6 +3,7 @@ redirect to https except the health check), `manage.py check --deploy` clean, an
 published SECRET_KEY refused outside demo and test runs."""
 
 import secrets
+import tempfile
 
 import pytest
 from django.test import Client, override_settings
@@ -14,7 +15,7 @@ PRODUCTION = {
     "BASE_URL": "https://books.example.com",
     "ALLOWED_HOSTS": "books.example.com",
     "TRUSTED_PROXIES": "10.0.0.0/8",
-    "SOLABOOKS_VAR_DIR": "/tmp/solabooks-deploy-check",
+    "SOLABOOKS_VAR_DIR": tempfile.mkdtemp(prefix="solabooks-deploy-check-"),
 }
 DEMO_KEY = "insecure-development-key-never-use-in-production-0123456789"
 
