@@ -23,8 +23,8 @@ from rest_framework.test import APIRequestFactory
 from solabooks.activity.models import Activity, Verb
 from solabooks.api.base import ApiView
 from solabooks.api.models import IdempotencyKey
-from solabooks.api.services import Outcome, claim_idempotency_key
 from solabooks.api.schema import openapi_schema
+from solabooks.api.services import Outcome, claim_idempotency_key
 from solabooks.customers.models import Customer
 from solabooks.documents import services as document_services
 from solabooks.documents.models import Payment
@@ -347,12 +347,15 @@ def test_an_unauthenticated_request_never_touches_the_table(api, customer, crede
 
 def test_a_throttled_request_is_not_stored(api, settings, org, customer):
     settings.SOLABOOKS_API_RATE_LIMIT = (1, 60)
-    assert api.get(f"{API}/customers/").status_code == 200
-    throttled = post(api, "/payments/", payment_body(customer), key="later")
-    assert throttled.status_code == 429
-    assert not IdempotencyKey.objects.exists()
-    settings.SOLABOOKS_API_RATE_LIMIT = (100, 60)
-    assert post(api, "/payments/", payment_body(customer), key="later").status_code == 201
+    # Mid-window and frozen: the limit's windows are whole clock minutes.
+    middle_of_a_minute = timezone.now().replace(second=30, microsecond=0)
+    with time_machine.travel(middle_of_a_minute, tick=False):
+        assert api.get(f"{API}/customers/").status_code == 200
+        throttled = post(api, "/payments/", payment_body(customer), key="later")
+        assert throttled.status_code == 429
+        assert not IdempotencyKey.objects.exists()
+        settings.SOLABOOKS_API_RATE_LIMIT = (100, 60)
+        assert post(api, "/payments/", payment_body(customer), key="later").status_code == 201
     assert Payment.objects.for_org(org).count() == 1
 
 
