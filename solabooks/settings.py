@@ -316,6 +316,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "solabooks.api.schema.document_error_headers",
+        "solabooks.api.schema.document_idempotency_key",
     ],
 }
 

@@ -1,8 +1,11 @@
 """The base of every staff API view: who is calling, for which business, and the limits."""
 
+import functools
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.http.response import HttpResponseBase
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
@@ -14,6 +17,7 @@ from rest_framework.serializers import BaseSerializer
 from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor, append_activity
 
+from . import idempotency
 from .authentication import key_label, spend_equal_effort
 from .errors import PayloadTooLarge
 
@@ -21,6 +25,7 @@ from .errors import PayloadTooLarge
 # before anything reads the body, so a huge upload is refused without being buffered.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNSAFE_HANDLERS = tuple(method.lower() for method in sorted(UNSAFE_METHODS))
 
 
 def max_body_bytes() -> int:
@@ -54,14 +59,71 @@ class AlwaysJSON(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+def _honours_idempotency_key(handler):
+    """Runs an unsafe handler through ApiView.run_keyed (the Idempotency-Key flow)."""
+
+    @functools.wraps(handler)  # keeps the handler's @extend_schema
+    def keyed_handler(view: "ApiView", request: Request, *args: Any, **kwargs: Any):
+        return view.run_keyed(handler, request, *args, **kwargs)
+
+    keyed_handler.honours_idempotency_key = True
+    return keyed_handler
+
+
 class ApiView(GenericAPIView):
     # (A comment, not a docstring: drf-spectacular would copy a docstring into every
     # operation's description.)
     # Sets `request.api_organization` (the key's or the session's business) and gives views
     # `self.organization` and `self.actor()`. Every change made with an API key is recorded
     # as an API call in the business's activity, besides the rows the service itself writes.
+    # Every unsafe handler (post, put, patch, delete) of every subclass, present or future,
+    # honours the Idempotency-Key header (idempotency.py): __init_subclass__ wraps it.
 
     content_negotiation_class = AlwaysJSON
+    # The claim this request holds on its Idempotency-Key, and whether the answer is a replay.
+    _keyed: "idempotency.KeyedRequest | None" = None
+    _replayed = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in UNSAFE_HANDLERS:
+            # Through the MRO: a handler a mixin brings is wrapped too.
+            handler = getattr(cls, name, None)
+            if handler is not None and not getattr(handler, "honours_idempotency_key", False):
+                setattr(cls, name, _honours_idempotency_key(handler))
+
+    def run_keyed(self, handler, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """The handler, with the Idempotency-Key flow when the header is there. Runs after
+        initial(): authentication, permissions, the rate limit and the body size come first."""
+        keyed = idempotency.claim(request, organization=self.organization)
+        if keyed is None:
+            return handler(self, request, *args, **kwargs)
+        if isinstance(keyed, HttpResponseBase):
+            self._replayed = True
+            return keyed
+        self._keyed = keyed
+        # The work and its saved answer commit together: a crash in between leaves neither,
+        # and an error rolls the work back before the key is released for a retry.
+        with transaction.atomic():
+            response = handler(self, request, *args, **kwargs)
+            if idempotency.is_final(response.status_code):
+                # Rendered now, to be saved in this transaction; rendering is done once.
+                super().finalize_response(request, response, *args, **kwargs)
+                if hasattr(response, "render"):
+                    response.render()
+                if not keyed.save(response):
+                    # A retry took the key over after our lease ran out; it does the work.
+                    raise idempotency.IdempotencyKeyInUse()
+        return response
+
+    def handle_exception(self, exc: Exception):
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            # A 500: the work was rolled back, so a retry with the key may do it.
+            if self._keyed is not None:
+                self._keyed.release()
+            raise
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         request._request.api_organization = None
@@ -124,6 +186,10 @@ class ApiView(GenericAPIView):
 
     def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
+        if self._keyed is not None:
+            self._keyed.settle(response)
+        if self._replayed:
+            return response  # the first answer's Activity is all there is
         # Set by the key authenticator only; reading request.auth here could re-run
         # authentication on a request that failed before it.
         api_key = getattr(request._request, "api_key", None)

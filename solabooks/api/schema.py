@@ -12,6 +12,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse
 
+from . import idempotency
 from .serializers import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
@@ -22,8 +23,13 @@ ERROR_DESCRIPTIONS = {
     404: "No such object in your business (objects of other businesses are never found).",
     413: "The request body is larger than the limit (1 MiB).",
     415: "The request body is not JSON (`Content-Type: application/json`).",
+    409: "Another request with this `Idempotency-Key` is still being processed; retry "
+    "after the `Retry-After` seconds to get its answer.",
+    422: "This `Idempotency-Key` was used for a different request (method, path, "
+    "Content-Type or body) in the last 24 hours; use a new key for a new request.",
     429: "Too many requests for this key; retry after the `Retry-After` seconds.",
 }
+ERROR_REF = "#/components/schemas/Error"
 # Every endpoint can answer these.
 BASE_ERRORS = (401, 403, 429)
 
@@ -68,6 +74,80 @@ def document_error_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, A
             for code, headers in ERROR_HEADERS.items():
                 if code in operation.get("responses", {}):
                     operation["responses"][code]["headers"] = headers
+    return result
+
+
+UNSAFE_METHODS = ("post", "put", "patch", "delete")
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the first answer (status and body) is kept for 24 "
+    "hours for this key in your business, and a retry of the same request with the same "
+    "key gets it again (`Idempotent-Replayed: true`) without doing anything twice. A new "
+    "key (a UUID, say) for each new request.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+}
+IDEMPOTENCY_ERRORS = {
+    "400": "The `Idempotency-Key` header is not 1-255 printable ASCII characters (with no "
+    "space at either end).",
+    "409": ERROR_DESCRIPTIONS[409],
+    "422": ERROR_DESCRIPTIONS[422],
+}
+# Only 400 is ever answered for other reasons too.
+ALSO_INVALID_KEY = "Also when the `Idempotency-Key` header is not valid."
+REPLAYED_HEADER = {
+    idempotency.REPLAYED_HEADER: {
+        "description": "`true` when this is the kept answer to an earlier request with the "
+        "same `Idempotency-Key` (nothing was done again).",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+RETRY_AFTER_409 = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def _replayable(code: str) -> bool:
+    """Whether an answer with this status may be a kept one, sent again."""
+    return code.isdigit() and idempotency.is_final(int(code)) and code not in ("413", "422")
+
+
+def document_idempotency_key(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every unsafe operation takes the optional
+    Idempotency-Key header, can answer 400 / 409 / 422 for it, and may be a replay."""
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in UNSAFE_METHODS:
+                continue
+            operation["parameters"] = [
+                *operation.get("parameters", []),
+                IDEMPOTENCY_KEY_PARAMETER,
+            ]
+            responses = operation["responses"]
+            # The operation's own answers may be kept ones; those added below never are.
+            for code, response in responses.items():
+                if _replayable(code):
+                    response["headers"] = {**response.get("headers", {}), **REPLAYED_HEADER}
+            for code, description in IDEMPOTENCY_ERRORS.items():
+                if code in responses:
+                    responses[code]["description"] += f" {ALSO_INVALID_KEY}"
+                else:
+                    responses[code] = {
+                        "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+                        "description": description,
+                    }
+            responses["409"]["headers"] = RETRY_AFTER_409
+            operation["responses"] = dict(sorted(responses.items()))
     return result
 
 

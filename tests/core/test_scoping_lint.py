@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2] / "solabooks"
 REQUEST_FACING = ["views.py", "api/views.py", "api/serializers.py", "forms.py"]
 BUSINESS_MODELS = (
     "Customer", "Document", "DocumentLine", "Payment", "PaymentAllocation", "Activity",
-    "SecureLink", "Project", "TimeEntry", "PortalAccess",
+    "SecureLink", "Project", "TimeEntry", "PortalAccess", "IdempotencyKey",
 )  # fmt: skip
 UNSCOPED = re.compile(rf"\b({'|'.join(BUSINESS_MODELS)})\.objects\.(?!for_org\(|for_customer\()")
 
