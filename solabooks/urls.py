@@ -17,10 +17,20 @@ urlpatterns = [
 ]
 
 if settings.SOLABOOKS_DEMO or settings.DEBUG:
+    from pathlib import Path
+
     from django.views.static import serve
 
+    from solabooks.tenancy.models import LOGO_FOLDER
+
+    # Public media is logos only (generated PDFs live in the private storage, which no URL
+    # maps to); serve just that folder, so nothing else put under MEDIA_ROOT is ever public.
     urlpatterns += [
-        path("finance/media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+        path(
+            f"finance/media/{LOGO_FOLDER}/<path:path>",
+            serve,
+            {"document_root": Path(settings.MEDIA_ROOT) / LOGO_FOLDER},
+        ),
     ]
 
 if settings.SOLABOOKS_DEMO:  # the demo mailbox page exists only in the demo

@@ -11,7 +11,13 @@ from tests.factories import (
 
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
+    """Each test has its own public media and private storage (generated PDFs)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    private = settings.STORAGES["private"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**private, "OPTIONS": {**private["OPTIONS"], "location": tmp_path / "private"}},
+    }
 
 
 @pytest.fixture(autouse=True)

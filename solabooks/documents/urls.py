@@ -8,6 +8,7 @@ urlpatterns = [
     path("documents/<slug:kind>/new/", views.DocumentCreateView.as_view(), name="document-create"),
     path("document/<int:pk>/", views.DocumentDetailView.as_view(), name="document-detail"),
     path("document/<int:pk>/edit/", views.DocumentEditView.as_view(), name="document-edit"),
+    path("document/<int:pk>/pdf/", views.DocumentPdfView.as_view(), name="document-pdf"),
     path(
         "document/<int:pk>/activity/",
         views.DocumentActivityView.as_view(),

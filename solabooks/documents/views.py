@@ -11,6 +11,7 @@ from django.views import View
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.core.paging import page_of
+from solabooks.pdf.services import pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import selectors, services
@@ -213,6 +214,15 @@ class DocumentDetailView(StaffViewMixin, View):
             ),
         }
         return render(request, "documents/document_detail.html", context)
+
+
+class DocumentPdfView(StaffViewMixin, View):
+    """The document's PDF for staff: from the private storage's cache (pdf app), streamed
+    only after the membership and business scoping of every staff page."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = selectors.document_with_lines(organization=self.org, pk=pk)
+        return pdf_response(document=document)
 
 
 class DocumentActivityView(StaffViewMixin, View):

@@ -1,10 +1,11 @@
 """PDFs of documents: the customer's branded document page, printed by WeasyPrint.
 
 document_pdf() renders `pdf/document.html` (which includes documents/_document_body.html
-with for_pdf=True) and caches the bytes in default storage under
-`pdf-cache/<organization>/<document>-<fingerprint>.pdf`, so repeated downloads cost no
-rendering. Rendering never touches the network: the logo is embedded as a data: URI and
-the url_fetcher serves only data: URIs and local static files.
+with for_pdf=True) and caches the bytes in the private storage (core.storage: no URL maps
+to it) under `pdf-cache/<organization>/<document>-<keyed name>.pdf`, so repeated downloads
+cost no rendering. Only the link page, the portal and staff pages hand the bytes out, after
+their own checks. Rendering never touches the network: the logo is embedded as a data: URI
+and the url_fetcher serves only data: URIs and local static files.
 """
 
 import base64
@@ -22,17 +23,20 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils._os import safe_join
+from django.utils.crypto import salted_hmac
 
+from solabooks.core.storage import private_storage
 from solabooks.documents.selectors import full_document
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
 TEMPLATE_VERSION = 1
 CACHE_PREFIX = "pdf-cache"
+# Keys the cache file name (see pdf_cache_path).
+CACHE_NAME_PURPOSE = "solabooks.pdf.cache-name"
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
 DEFAULT_BRAND_COLOUR = "#1f6feb"
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -157,16 +161,20 @@ def pdf_fingerprint(document) -> str:
 
 
 def pdf_cache_path(document) -> str:
-    return (
-        f"{CACHE_PREFIX}/{document.organization_id}/{document.pk}-{pdf_fingerprint(document)}.pdf"
-    )
+    """Where the PDF is cached in the private storage. The fingerprint is an unkeyed hash of
+    what the document prints, so anyone who knows those values could compute it; the name
+    is an HMAC of it under SECRET_KEY instead, so it gives nothing away should the private
+    storage ever be exposed (and a new SECRET_KEY simply renders anew)."""
+    keyed = salted_hmac(CACHE_NAME_PURPOSE, pdf_fingerprint(document), algorithm="sha256")
+    return f"{CACHE_PREFIX}/{document.organization_id}/{document.pk}-{keyed.hexdigest()[:40]}.pdf"
 
 
 def _read_cached(path: str) -> bytes | None:
-    if not default_storage.exists(path):
+    storage = private_storage()
+    if not storage.exists(path):
         return None
     try:
-        with default_storage.open(path, "rb") as handle:
+        with storage.open(path, "rb") as handle:
             data = handle.read()
     except FileNotFoundError:  # pruned between exists() and open()
         return None
@@ -175,17 +183,18 @@ def _read_cached(path: str) -> bytes | None:
 
 
 def _store(path: str, pdf: bytes, document) -> None:
-    saved = default_storage.save(path, ContentFile(pdf))
+    storage = private_storage()
+    saved = storage.save(path, ContentFile(pdf))
     if saved != path:  # another process stored the same PDF first; keep one copy
-        default_storage.delete(saved)
+        storage.delete(saved)
     directory = f"{CACHE_PREFIX}/{document.organization_id}"
     try:
-        _, files = default_storage.listdir(directory)
+        _, files = storage.listdir(directory)
     except FileNotFoundError:
         return
     for name in files:  # earlier versions of this document are dead weight
         if name.startswith(f"{document.pk}-") and f"{directory}/{name}" != path:
-            default_storage.delete(f"{directory}/{name}")
+            storage.delete(f"{directory}/{name}")
 
 
 class _RecentPdfs:

@@ -64,6 +64,9 @@ number_prefix = RegexValidator(
     r"^[A-Z0-9][A-Z0-9\-]{0,9}$", "Use 1–10 capital letters, digits or dashes."
 )
 
+# Logos are the only files in public media (the default storage), all in this folder.
+LOGO_FOLDER = "logos"
+
 
 class Organization(models.Model):
     """A business. Every business row in Solabooks carries one."""
@@ -71,7 +74,7 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     reply_to_email = models.EmailField(blank=True)
-    logo = models.ImageField(upload_to="logos/", blank=True)
+    logo = models.ImageField(upload_to=f"{LOGO_FOLDER}/", blank=True)
     brand_colour = models.CharField(max_length=7, default="#1f6feb", validators=[hex_colour])
     default_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     time_zone = models.CharField(max_length=64, default="UTC")

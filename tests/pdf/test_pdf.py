@@ -5,10 +5,10 @@ from unittest import mock
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from solabooks.activity.services import Actor
+from solabooks.core.storage import private_storage
 from solabooks.documents.services import (
     LineInput,
     record_payment,
@@ -108,7 +108,7 @@ def test_second_call_renders_nothing(invoice):
     assert first == second
     path = pdf_cache_path(invoice)
     assert path.startswith(f"pdf-cache/{invoice.organization_id}/{invoice.pk}-")
-    assert default_storage.exists(path)
+    assert private_storage().exists(path)
 
 
 def test_editing_the_document_renders_anew_and_drops_the_old_file(invoice):
@@ -128,7 +128,7 @@ def test_editing_the_document_renders_anew_and_drops_the_old_file(invoice):
         pdf = document_pdf(document=invoice)
     assert spy.call_count == 1
     assert "Only line now" in text_of(pdf) and "Service line" not in text_of(pdf)
-    assert not default_storage.exists(old_path)
+    assert not private_storage().exists(old_path)
 
 
 def test_branding_change_renders_anew(org, invoice):
@@ -169,7 +169,7 @@ def test_a_payment_renders_anew_so_the_balance_is_never_stale(customer, invoice)
 
 def test_a_half_written_cache_file_is_not_served(invoice):
     path = pdf_cache_path(invoice)
-    default_storage.save(path, ContentFile(b"%PDF-1.7 truncated"))
+    private_storage().save(path, ContentFile(b"%PDF-1.7 truncated"))
     pdf = document_pdf(document=invoice)
     assert pdf.rstrip().endswith(b"%%EOF")
 
