@@ -30,6 +30,8 @@ from solabooks.documents.services import (
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.selectors import link_state
 
+from .fields import MoneyField, PlainDecimalField, PriceField
+
 # Lone UTF-16 surrogates survive JSON parsing but cannot be stored in PostgreSQL (a 500).
 SURROGATES = re.compile("[\ud800-\udfff]")
 CREATABLE_KINDS = [(k.value, k.label) for k in (Kind.INVOICE, Kind.QUOTE, Kind.SALES_ORDER)]
@@ -174,11 +176,14 @@ class CustomerSearchSerializer(serializers.Serializer):
 class LineOutSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     description = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=3)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    line_subtotal = serializers.DecimalField(max_digits=18, decimal_places=3)
-    line_tax = serializers.DecimalField(max_digits=18, decimal_places=3)
+    # Quantities and tax rates are not money: as stored, without trailing zeros ("1.5", "20").
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, normalize_output=True)
+    unit_price = PriceField(currency="document.currency")
+    tax_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, normalize_output=True, help_text="Percent, 0 to 100."
+    )
+    line_subtotal = MoneyField(currency="document.currency")
+    line_tax = MoneyField(currency="document.currency")
 
 
 class DocumentSummarySerializer(serializers.Serializer):
@@ -192,11 +197,11 @@ class DocumentSummarySerializer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     valid_until = serializers.DateField(allow_null=True)
     currency = serializers.CharField()
-    subtotal = serializers.DecimalField(max_digits=18, decimal_places=3)
-    tax_total = serializers.DecimalField(max_digits=18, decimal_places=3)
-    total = serializers.DecimalField(max_digits=18, decimal_places=3)
-    amount_paid = serializers.DecimalField(max_digits=18, decimal_places=3)
-    balance_due = serializers.DecimalField(max_digits=18, decimal_places=3)
+    subtotal = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField()
+    amount_paid = MoneyField()
+    balance_due = MoneyField()
     sent_at = serializers.DateTimeField(allow_null=True)
     viewed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -222,9 +227,9 @@ class DocumentOutSerializer(DocumentSummarySerializer):
 class LineInSerializer(serializers.Serializer):
     description = Text(max_length=MAX_DESCRIPTION)
     # Digits follow the DocumentLine columns, so nothing accepted here can overflow them.
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=3)
-    tax_rate = serializers.DecimalField(
+    quantity = PlainDecimalField(max_digits=12, decimal_places=3)
+    unit_price = PlainDecimalField(max_digits=14, decimal_places=3)
+    tax_rate = PlainDecimalField(
         max_digits=5, decimal_places=2, required=False, help_text="Percent, 0 to 100."
     )
 
@@ -282,9 +287,10 @@ class ConvertInSerializer(serializers.Serializer):
 # --- Payments --------------------------------------------------------------------------
 
 
-def _money(**kwargs: Any) -> serializers.DecimalField:
+def _money(**kwargs: Any) -> PlainDecimalField:
     # 12 whole digits, as on the payment page: beyond any real payment, inside the columns.
-    return serializers.DecimalField(max_digits=15, decimal_places=3, **kwargs)
+    # The currency's minor unit is the service's to check (minor_unit_error).
+    return PlainDecimalField(max_digits=15, decimal_places=3, **kwargs)
 
 
 class AllocationInSerializer(serializers.Serializer):
@@ -308,7 +314,7 @@ class PaymentInSerializer(serializers.Serializer):
 class AllocationOutSerializer(serializers.Serializer):
     invoice = serializers.IntegerField(source="invoice_id")
     invoice_number = serializers.CharField(source="invoice.number")
-    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    amount = MoneyField(currency="payment.currency")
 
 
 class PaymentSummarySerializer(serializers.Serializer):
@@ -316,7 +322,7 @@ class PaymentSummarySerializer(serializers.Serializer):
     customer = serializers.IntegerField(source="customer_id")
     customer_name = serializers.CharField(source="customer.name")
     date = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    amount = MoneyField()
     currency = serializers.CharField()
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField()
