@@ -6,8 +6,9 @@ queries cost. `RowFormat(serializer_class)` reads the serializer's own declared 
 and turns a row of values (from a prepared `values_list()`, see core.prepared) into the very
 dict the serializer would give for a model instance with those values: same keys, same
 order, each value through the same representation (DRF's `to_representation`, or for
-integers, text, dates, date-times and decimals the same steps done inline).
-tests/api/test_rows.py compares the two for every kind of document.
+integers, text, dates, date-times and decimals the same steps done inline). A MoneyField
+reads two columns: its amount and the currency it names.
+tests/api/test_fast_paths.py compares the two for every kind of document.
 
 The serializer class stays what the OpenAPI schema documents; this only makes its output
 faster to compute.
@@ -23,6 +24,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
+
+from .fields import MoneyField
 
 
 def _iso_datetime(field: serializers.DateTimeField, tz) -> Callable[[Any], Any]:
@@ -60,11 +63,14 @@ def _as_given(value):
     return value
 
 
-def _converter(field: serializers.Field, tz) -> Callable[[Any], Any]:
-    """The field's to_representation, done inline for the common field types."""
+def _converter(field: serializers.Field, tz) -> Callable[..., Any]:
+    """The field's to_representation, done inline for the common field types (a
+    MoneyField's takes the amount and its currency)."""
     kind = type(field)
     if isinstance(field, serializers.SerializerMethodField):
         return _as_given  # a computed value is what the method would have returned
+    if isinstance(field, MoneyField):
+        return field.format
     if kind is serializers.IntegerField:
         return int
     if kind in (serializers.CharField, serializers.EmailField):
@@ -118,28 +124,32 @@ class RowFormat:
                 lookups.append(lookup)
             return lookups.index(lookup)
 
-        # (output name, column index, field); computed values go after the columns.
-        self._plan: list[tuple[str, int, serializers.Field]] = []
+        # (output name, column index, field, currency column index for a MoneyField);
+        # computed values go after the columns.
+        self._plan: list[tuple[str, int, serializers.Field, int | None]] = []
         self._computed: list[tuple[tuple[int, ...], Callable[..., Any]]] = []
         self._computed_names: list[str] = []
         for name, field in self.fields.items():
             if field.write_only:
                 continue
+            currency = (
+                column("__".join(field.currency_attrs)) if isinstance(field, MoneyField) else None
+            )
             if name in computed:
                 arguments, function = computed[name] or ((), None)
-                self._plan.append((name, ~len(self._computed), field))
+                self._plan.append((name, ~len(self._computed), field, currency))
                 self._computed.append((tuple(column(a) for a in arguments), function))
                 self._computed_names.append(name)
             elif isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer):
                 raise TypeError(f"{serializer_class.__name__}.{name} needs a computed value.")
             else:
-                self._plan.append((name, column("__".join(field.source_attrs)), field))
+                self._plan.append((name, column("__".join(field.source_attrs)), field, currency))
         self.lookups = tuple(lookups)
         self._compiled: dict[tuple, Callable] = {}
         # Computed values are appended to each row, after the columns (~k is the k-th).
         self._plan = [
-            (name, len(lookups) + ~index if index < 0 else index, field)
-            for name, index, field in self._plan
+            (name, len(lookups) + ~index if index < 0 else index, field, currency)
+            for name, index, field, currency in self._plan
         ]
 
     def represent_instance(self, instance: Any, **computed: Any) -> dict[str, Any]:
@@ -183,18 +193,23 @@ class RowFormat:
         function = self._compiled.get(key)
         if function is None:
             function = self._compiled[key] = _compile(
-                [(name, index, _converter(field, tz)) for name, index, field in self._plan]
+                [
+                    (name, index, _converter(field, tz), currency)
+                    for name, index, field, currency in self._plan
+                ]
             )
         return function
 
 
-def _compile(steps: list[tuple[str, int, Callable[[Any], Any]]]):
+def _compile(steps: list[tuple[str, int, Callable[..., Any], int | None]]):
     """One function turning rows into dicts, with every field's step written out: a loop
     over the fields for every row costs about as much as the conversions themselves. The
     source holds only field names (as repr() literals) and column numbers."""
     entries = "".join(
-        f"            {name!r}: None if (v{k} := row[{index}]) is None else c{k}(v{k}),\n"
-        for k, (name, index, _) in enumerate(steps)
+        f"            {name!r}: None if (v{k} := row[{index}]) is None else c{k}(v{k}"
+        + ("" if currency is None else f", row[{currency}]")
+        + "),\n"
+        for k, (name, index, _, currency) in enumerate(steps)
     )
     source = (
         "def convert(rows):\n"
@@ -204,6 +219,6 @@ def _compile(steps: list[tuple[str, int, Callable[[Any], Any]]]):
         "        append({\n" + entries + "        })\n"
         "    return out\n"
     )
-    namespace = {f"c{k}": convert for k, (_, _, convert) in enumerate(steps)}
+    namespace = {f"c{k}": convert for k, (_, _, convert, _) in enumerate(steps)}
     exec(compile(source, "<RowFormat>", "exec"), namespace)  # noqa: S102 (names are repr()s)
     return namespace["convert"]

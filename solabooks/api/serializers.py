@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from solabooks.activity.models import Activity, ActorType, Verb
 from solabooks.core.money import CURRENCY_CHOICES
@@ -29,6 +30,8 @@ from solabooks.documents.services import (
 )
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.selectors import link_state
+
+from .fields import MoneyField, PlainDecimalField, PriceField
 
 # Lone UTF-16 surrogates survive JSON parsing but cannot be stored in PostgreSQL (a 500).
 SURROGATES = re.compile("[\ud800-\udfff]")
@@ -49,12 +52,27 @@ def _no_surrogates(value: str) -> None:
         raise serializers.ValidationError("This text contains characters that are not valid.")
 
 
-class Text(serializers.CharField):
+class _LengthAsSent:
+    """The schema's maxLength counts the string as sent, but DRF checks max_length after
+    trimming: a padded string one character over passed, and schemathesis (rightly) calls
+    that accepting what the schema refuses. Checked on the text as sent, then trimmed."""
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
+
+
+class Text(_LengthAsSent, serializers.CharField):
     """A CharField that also refuses unstorable characters (NUL is refused by DRF)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.validators.append(_no_surrogates)
+
+
+class Email(_LengthAsSent, serializers.EmailField):
+    """An email to parse (input): its length checked as sent, like Text."""
 
 
 def _sane_date(value) -> None:
@@ -149,7 +167,7 @@ class CustomerUpdateOutSerializer(CustomerOutSerializer):
 
 class CustomerInSerializer(serializers.Serializer):
     name = Text(max_length=200)
-    email = serializers.EmailField(max_length=254)
+    email = Email(max_length=254)
     billing_address = Text(max_length=ADDRESS_MAX, allow_blank=True, required=False, default="")
     currency = serializers.ChoiceField(
         choices=CURRENCY_CHOICES,
@@ -174,11 +192,14 @@ class CustomerSearchSerializer(serializers.Serializer):
 class LineOutSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     description = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=3)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    line_subtotal = serializers.DecimalField(max_digits=18, decimal_places=3)
-    line_tax = serializers.DecimalField(max_digits=18, decimal_places=3)
+    # Quantities and tax rates are not money: as stored, without trailing zeros ("1.5", "20").
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, normalize_output=True)
+    unit_price = PriceField(currency="document.currency")
+    tax_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, normalize_output=True, help_text="Percent, 0 to 100."
+    )
+    line_subtotal = MoneyField(currency="document.currency")
+    line_tax = MoneyField(currency="document.currency")
 
 
 class DocumentSummarySerializer(serializers.Serializer):
@@ -192,11 +213,11 @@ class DocumentSummarySerializer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     valid_until = serializers.DateField(allow_null=True)
     currency = serializers.CharField()
-    subtotal = serializers.DecimalField(max_digits=18, decimal_places=3)
-    tax_total = serializers.DecimalField(max_digits=18, decimal_places=3)
-    total = serializers.DecimalField(max_digits=18, decimal_places=3)
-    amount_paid = serializers.DecimalField(max_digits=18, decimal_places=3)
-    balance_due = serializers.DecimalField(max_digits=18, decimal_places=3)
+    subtotal = MoneyField()
+    tax_total = MoneyField()
+    total = MoneyField()
+    amount_paid = MoneyField()
+    balance_due = MoneyField()
     sent_at = serializers.DateTimeField(allow_null=True)
     viewed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -222,9 +243,9 @@ class DocumentOutSerializer(DocumentSummarySerializer):
 class LineInSerializer(serializers.Serializer):
     description = Text(max_length=MAX_DESCRIPTION)
     # Digits follow the DocumentLine columns, so nothing accepted here can overflow them.
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=3)
-    tax_rate = serializers.DecimalField(
+    quantity = PlainDecimalField(max_digits=12, decimal_places=3)
+    unit_price = PlainDecimalField(max_digits=14, decimal_places=3)
+    tax_rate = PlainDecimalField(
         max_digits=5, decimal_places=2, required=False, help_text="Percent, 0 to 100."
     )
 
@@ -282,9 +303,10 @@ class ConvertInSerializer(serializers.Serializer):
 # --- Payments --------------------------------------------------------------------------
 
 
-def _money(**kwargs: Any) -> serializers.DecimalField:
+def _money(**kwargs: Any) -> PlainDecimalField:
     # 12 whole digits, as on the payment page: beyond any real payment, inside the columns.
-    return serializers.DecimalField(max_digits=15, decimal_places=3, **kwargs)
+    # The currency's minor unit is the service's to check (minor_unit_error).
+    return PlainDecimalField(max_digits=15, decimal_places=3, **kwargs)
 
 
 class AllocationInSerializer(serializers.Serializer):
@@ -308,7 +330,7 @@ class PaymentInSerializer(serializers.Serializer):
 class AllocationOutSerializer(serializers.Serializer):
     invoice = serializers.IntegerField(source="invoice_id")
     invoice_number = serializers.CharField(source="invoice.number")
-    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    amount = MoneyField(currency="payment.currency")
 
 
 class PaymentSummarySerializer(serializers.Serializer):
@@ -316,7 +338,7 @@ class PaymentSummarySerializer(serializers.Serializer):
     customer = serializers.IntegerField(source="customer_id")
     customer_name = serializers.CharField(source="customer.name")
     date = serializers.DateField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=3)
+    amount = MoneyField()
     currency = serializers.CharField()
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     reference = serializers.CharField()
@@ -416,7 +438,7 @@ class PortalAccessOutSerializer(serializers.Serializer):
 
 
 class PortalEnableInSerializer(serializers.Serializer):
-    email = serializers.EmailField(
+    email = Email(
         max_length=254,
         help_text="The customer's email as staff confirmed it; must match the email on file.",
     )

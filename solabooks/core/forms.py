@@ -5,29 +5,32 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .numbers import InvalidNumber, parse_plain_decimal
+
 # The largest id a BigAutoField holds. SQLite raises OverflowError (a 500) for a larger
 # integer in a foreign-key lookup, so ids from input are bounded before any query.
 MAX_ID = 2**63 - 1
 
 
 class DecimalField(forms.DecimalField):
-    """forms.DecimalField that refuses NaN / Infinity / sNaN while parsing, and reads -0 as 0.
+    """forms.DecimalField that reads only plain numbers (solabooks.core.numbers): ASCII
+    digits, at most one decimal point, an optional leading minus; "-0" reads as 0.
 
-    Django only refuses non-finite values in validate(), which runs after has_changed():
-    a formset compares the parsed value with the initial one, and comparing
-    Decimal("sNaN") raises InvalidOperation, i.e. a 500. "-0" is a valid Decimal that would
-    print as "-0.00" on an invoice.
+    Django's own field reads whatever Decimal() does: "1_000", "١٢" (as 12), "1e3", and
+    NaN / Infinity / sNaN, which it refuses only in validate(), after has_changed(): a
+    formset compares the parsed value with the initial one, and comparing Decimal("sNaN")
+    raises InvalidOperation, i.e. a 500. Surrounding ASCII whitespace is stripped, as Django
+    strips every field. max_digits, decimal_places, min_value and max_value apply after.
     """
 
     def to_python(self, value) -> Decimal | None:
-        value = super().to_python(value)
-        if value is None:
+        if value in self.empty_values:
             return None
-        if not value.is_finite():
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        if value.is_zero():
-            value = abs(value)
-        return value
+        text = value if isinstance(value, str) else str(value)
+        try:
+            return parse_plain_decimal(text.strip(" \t\n\r\f\v"))
+        except InvalidNumber as error:
+            raise ValidationError(str(error), code="invalid") from None
 
 
 class IdField(forms.IntegerField):

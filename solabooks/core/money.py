@@ -10,8 +10,13 @@ CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCY_MINOR_UNITS)]
 ZERO = Decimal("0")
 
 
+# Computed once: amounts are rounded for every row of every API list page.
+_QUANTA = {code: Decimal(1).scaleb(-places) for code, places in CURRENCY_MINOR_UNITS.items()}
+_DEFAULT_QUANTUM = Decimal("0.01")
+
+
 def quantum(currency: str) -> Decimal:
-    return Decimal(1).scaleb(-CURRENCY_MINOR_UNITS.get(currency, 2))
+    return _QUANTA.get(currency, _DEFAULT_QUANTUM)
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -35,3 +40,23 @@ def minor_unit_error(amount: Decimal, currency: str) -> str | None:
     if places == 0:
         return f"{currency} amounts are whole numbers, without decimals."
     return f"{currency} amounts have at most {places} decimal places."
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """An amount as the API writes it: a plain decimal string with exactly the currency's
+    minor unit ("12.00" USD, "12" JPY, "12.000" BHD), never an exponent, never "-0.00"."""
+    if not isinstance(amount, Decimal):
+        amount = Decimal(amount)
+    # round_money, inline: this runs for every amount of every API answer.
+    rounded = amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    return f"{abs(rounded) if rounded.is_zero() else rounded:f}"
+
+
+def format_price(price: Decimal, currency: str) -> str:
+    """A unit price: at least the currency's minor unit, and the price's own further
+    decimals when it has them (0.333 USD stays "0.333"; 100 USD is "100.00"). A unit price
+    is not an amount that changes hands, so it is never rounded to the minor unit."""
+    price = Decimal(price)
+    places = max(CURRENCY_MINOR_UNITS.get(currency, 2), -price.normalize().as_tuple().exponent)
+    shown = price.quantize(Decimal(1).scaleb(-places))  # drops trailing zeros only
+    return f"{abs(shown) if shown.is_zero() else shown:f}"

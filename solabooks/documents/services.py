@@ -12,7 +12,7 @@ from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError, InvalidTransition
-from solabooks.core.money import ZERO, minor_unit_error, round_money
+from solabooks.core.money import ZERO, format_money, minor_unit_error, round_money
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
@@ -554,7 +554,12 @@ def record_payment(
             document=invoice,
             verb=Verb.PAYMENT_RECORDED,
             actor=actor,
-            details={"payment_id": payment.pk, "amount": str(allocated), "method": method},
+            details={
+                "payment_id": payment.pk,
+                # As every amount is written: the currency's minor unit ("12.50", not "12.5").
+                "amount": format_money(allocated, currency),
+                "method": method,
+            },
         )
     if issue_receipt:
         issue_receipt_for_payment(payment=payment, actor=actor)

@@ -78,9 +78,9 @@ def test_create_every_kind_with_lines(api, customer):
         body = response.json()
         assert body["kind"] == kind and body["state"] == "draft"
         assert (body["subtotal"], body["tax_total"], body["total"]) == (
-            "300.000",
-            "60.000",
-            "360.000",
+            "300.00",
+            "60.00",
+            "360.00",
         )
         assert body["lines"][0]["description"] == "Design work"
     receipt = api.post(
@@ -134,11 +134,11 @@ def test_update_and_patch_a_document(api, customer):
         format="json",
     )
     assert put.status_code == 200, put.content
-    assert (put.json()["total"], len(put.json()["lines"])) == ("720.000", 2)
+    assert (put.json()["total"], len(put.json()["lines"])) == ("720.00", 2)
     patch = api.patch(f"{API}/documents/{document.pk}/", {"terms": "Net 30"}, format="json")
     assert patch.status_code == 200
     body = patch.json()
-    assert (body["terms"], body["total"], body["due_date"]) == ("Net 30", "720.000", "2026-03-01")
+    assert (body["terms"], body["total"], body["due_date"]) == ("Net 30", "720.00", "2026-03-01")
     assert body["content_version"] == 3
     incomplete = api.patch(
         f"{API}/documents/{document.pk}/", {"lines": [{"description": "x"}]}, format="json"
@@ -196,10 +196,10 @@ def test_record_a_payment_with_allocations_and_a_receipt(api, customer):
     )
     assert response.status_code == 201, response.content
     payment = response.json()
-    assert payment["amount"] == "400.000"
+    assert payment["amount"] == "400.00"
     assert [(a["invoice"], a["amount"]) for a in payment["allocations"]] == [
-        (first.pk, "330.000"),
-        (second.pk, "70.000"),
+        (first.pk, "330.00"),
+        (second.pk, "70.00"),
     ]
     assert payment["receipt"] is not None
     assert api.get(f"{API}/documents/{first.pk}/").json()["state"] == "paid"

@@ -144,3 +144,21 @@ def test_a_throttled_write_changes_nothing(api, settings, org):
     response = api.post(f"{API}/customers/", {"name": "N", "email": "n@n.test"}, format="json")
     assert response.status_code == 429
     assert not Activity.objects.for_org(org).filter(verb=Verb.CUSTOMER_CREATED).exists()
+
+
+def test_text_longer_than_the_schema_max_length_is_refused_even_when_padded(api, customer):
+    """The schema's maxLength counts the string as sent; DRF trims before it checks the
+    length, so a padded 201-character name passed (schemathesis found it)."""
+    name = "\u00a0" + "x" * 200
+    response = api.post(f"{API}/customers/", {"name": name, "email": "a@b.test"}, format="json")
+    assert set(error(response)["fields"]) == {"name"}
+    email = " " + "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 56 + ".test"
+    assert len(email) == 255
+    response = api.post(f"{API}/customers/", {"name": "Padded", "email": email}, format="json")
+    assert set(error(response)["fields"]) == {"email"}
+    assert api.get(f"{API}/customers/", {"q": " " + "x" * 100}).status_code == 400
+    # Padding inside the limit is still trimmed, as before.
+    response = api.post(
+        f"{API}/customers/", {"name": " Café ", "email": " c@d.test "}, format="json"
+    )
+    assert (response.status_code, response.json()["name"]) == (201, "Café")

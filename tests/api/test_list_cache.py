@@ -109,7 +109,7 @@ def _edit(org, customer, other_customer, invoice):
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
     )
-    return lambda rows: rows[invoice.pk]["total"] == "210.000"
+    return lambda rows: rows[invoice.pk]["total"] == "210.00"
 
 
 def _void(org, customer, other_customer, invoice):
@@ -134,7 +134,7 @@ def _pay(org, customer, other_customer, invoice):
         allocations=[(invoice, Decimal("40.00"))],
     )
     return lambda rows: (
-        rows[invoice.pk]["amount_paid"] == "40.000" and rows[invoice.pk]["balance_due"] == "60.000"
+        rows[invoice.pk]["amount_paid"] == "40.00" and rows[invoice.pk]["balance_due"] == "60.00"
     )
 
 
