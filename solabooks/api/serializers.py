@@ -52,18 +52,22 @@ def _no_surrogates(value: str) -> None:
         raise serializers.ValidationError("This text contains characters that are not valid.")
 
 
-class _LengthAsSent:
-    """The schema's maxLength counts the string as sent, but DRF checks max_length after
-    trimming: a padded string one character over passed, and schemathesis (rightly) calls
-    that accepting what the schema refuses. Checked on the text as sent, then trimmed."""
+class _StringAsSent:
+    """Text as the schema says it: a JSON string, its maxLength counted as sent.
+
+    DRF's CharField turns a JSON number into text (12 becomes "12") and checks max_length
+    after trimming, so a number or a padded string one character over passed; schemathesis
+    (rightly) calls both accepting what the schema refuses. Checked on the value as sent."""
 
     def run_validation(self, data: Any = empty) -> Any:
+        if data is not empty and data is not None and not isinstance(data, str):
+            self.fail("invalid")
         if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
             self.fail("max_length", max_length=self.max_length)
         return super().run_validation(data)
 
 
-class Text(_LengthAsSent, serializers.CharField):
+class Text(_StringAsSent, serializers.CharField):
     """A CharField that also refuses unstorable characters (NUL is refused by DRF)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -71,7 +75,7 @@ class Text(_LengthAsSent, serializers.CharField):
         self.validators.append(_no_surrogates)
 
 
-class Email(_LengthAsSent, serializers.EmailField):
+class Email(_StringAsSent, serializers.EmailField):
     """An email to parse (input): its length checked as sent, like Text."""
 
 
