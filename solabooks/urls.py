@@ -8,12 +8,14 @@ from solabooks.core.views import health
 urlpatterns = [
     path("finance/health/", health, name="health"),
     path("finance/", include("solabooks.sharing.urls")),
+    path("finance/", include("solabooks.projects.link_urls")),
     path("finance/customer-portal/", include("solabooks.portal.urls")),
     path("finance/api/", include("solabooks.api.urls")),
     path("finance/", include("solabooks.tenancy.urls")),
     path("finance/customers/", include("solabooks.customers.urls")),
     path("finance/customers/", include("solabooks.portal.staff_urls")),
     path("finance/", include("solabooks.documents.urls")),
+    path("finance/projects/", include("solabooks.projects.urls")),
 ]
 
 if settings.SOLABOOKS_DEMO or settings.DEBUG:

@@ -44,6 +44,18 @@ class Verb(models.TextChoices):
     MEMBER_REMOVED = "member_removed", "Member removed"
     API_KEY_CREATED = "api_key_created", "API key created"
     API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+    PROJECT_CREATED = "project_created", "Project created"
+    PROJECT_EDITED = "project_edited", "Project edited"
+    PROJECT_SHARED = "project_shared", "Project shared with the customer"
+    TIME_LOGGED = "time_logged", "Time logged"
+    TIME_EDITED = "time_edited", "Time entry edited"
+    TIME_DELETED = "time_deleted", "Time entry deleted"
+    APPROVAL_REQUESTED = "approval_requested", "Time approval requested"
+    APPROVAL_CHANGED = "approval_changed", "Entry taken out of an approval request"
+    APPROVAL_WITHDRAWN = "approval_withdrawn", "Time approval request withdrawn"
+    TIME_DECIDED = "time_decided", "Time approved or rejected by the customer"
+    TIME_INVOICED = "time_invoiced", "Time invoiced"
+    TIME_RELEASED = "time_released", "Invoiced time released"
 
 
 class ActivityQuerySet(OrganizationScopedQuerySet):
@@ -86,6 +98,7 @@ class Activity(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="activity",
+        db_index=False,
     )
     verb = models.CharField(max_length=32, choices=Verb.choices)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
@@ -109,6 +122,7 @@ class Activity(models.Model):
             models.Index(fields=["organization", "-created_at"]),
             models.Index(fields=["document", "-created_at"]),
             models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["project", "-created_at"]),
         ]
 
     def save(self, *args, **kwargs):

@@ -129,6 +129,7 @@ def append_activity(
     actor: Actor,
     document_id: int | None = None,
     customer_id: int | None = None,
+    project_id: int | None = None,
     details: dict | None = None,
     row_updates: tuple[RowUpdate, ...] = (),
 ) -> None:
@@ -141,6 +142,7 @@ def append_activity(
         actor=actor,
         document_id=document_id,
         customer_id=customer_id,
+        project_id=project_id,
         details=details,
     )
     activity.created_at = timezone.now()

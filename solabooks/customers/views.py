@@ -115,6 +115,7 @@ class CustomerDetailView(CustomerMixin, TemplateView):
             balances=selectors.customer_open_balances(organization=self.org, customer=customer),
             new_invoice_url=_new_document_url("invoice", customer),
             new_quote_url=_new_document_url("quote", customer),
+            projects=list(customer.projects.order_by("name", "id")[:50]),
             **kwargs,
         )
 

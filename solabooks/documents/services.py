@@ -335,6 +335,12 @@ def transition_document(*, document: Document, action: str, actor: Actor) -> Doc
     )
     if to_state in DEAD_STATES:
         _invalidate_links(document=document, actor=actor, reason=str(to_state))
+    if to_state == State.VOID:
+        # Time billed on a voided invoice is approved again, ready for another invoice.
+        # Imported here: projects builds on documents, not the other way round.
+        from solabooks.projects.invoicing import release_invoiced_time
+
+        release_invoiced_time(invoice=document, actor=actor)
     return document
 
 

@@ -32,6 +32,15 @@ class SecureLink(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="secure_links",
+        db_index=False,  # the (project, revoked_at) index serves it
+    )
+    # A time-approval link opens one request of its project.
+    approval_request = models.ForeignKey(
+        "projects.ApprovalRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="links",
     )
     token_hash = models.CharField(max_length=64, unique=True)
     sent_to = models.EmailField()
@@ -51,6 +60,7 @@ class SecureLink(models.Model):
         indexes = [
             models.Index(fields=["organization", "customer", "revoked_at", "expires_at"]),
             models.Index(fields=["document", "revoked_at"]),
+            models.Index(fields=["project", "revoked_at"]),
         ]
         constraints = [
             models.CheckConstraint(

@@ -59,7 +59,10 @@ class LinkAccess:
 
 def link_state(link: SecureLink) -> LinkState:
     """Validity follows from state, not only from a revoked_at someone remembered to set:
-    a link made for customer A is dead once its document belongs to anyone else."""
+    a link made for customer A is dead once its document (or project) belongs to anyone
+    else."""
+    if link.purpose != LinkPurpose.DOCUMENT:
+        return _project_link_state(link)
     document = link.document
     if (
         link.revoked_at is not None
@@ -183,3 +186,67 @@ def document_has_been_sent(*, document) -> bool:
     return SecureLink.objects.filter(
         organization_id=document.organization_id, document=document
     ).exists()
+
+
+# --- Project share and time approval links ---------------------------------------------
+
+# The URL prefixes of the two project link purposes: /finance/p/<token>, /finance/t/<token>.
+PROJECT_PREFIXES = {LinkPurpose.PROJECT_SHARE: "p", LinkPurpose.TIME_APPROVAL: "t"}
+
+
+def _project_link_state(link: SecureLink) -> LinkState:
+    project = link.project
+    if (
+        link.revoked_at is not None
+        or project is None
+        or project.customer_id != link.customer_id
+        or project.organization_id != link.organization_id
+    ):
+        return LinkState.INVALID
+    if link.purpose == LinkPurpose.TIME_APPROVAL:
+        approval_request = link.approval_request
+        # A withdrawn request (or one whose project moved) is over; a decided one still
+        # shows the customer what they decided.
+        if (
+            approval_request is None
+            or approval_request.project_id != project.pk
+            or approval_request.state == "withdrawn"
+        ):
+            return LinkState.INVALID
+    if timezone.now() >= link.expires_at:
+        return LinkState.EXPIRED
+    return LinkState.ACTIVE
+
+
+@dataclass(frozen=True)
+class ProjectLinkAccess:
+    link: SecureLink
+    state: LinkState
+
+    @property
+    def project(self):
+        return self.link.project
+
+    @property
+    def approval_request(self):
+        return self.link.approval_request
+
+    @property
+    def is_active(self) -> bool:
+        return self.state is LinkState.ACTIVE
+
+
+def find_project_link(*, raw_token: str, purpose: str) -> ProjectLinkAccess | None:
+    """The project link of `purpose` behind a token as it arrived in a URL, or None (404).
+
+    Any string is hashed and looked up, so an unknown or malformed token costs the same
+    work as a real one; a share token under /t/ (or an approval token under /p/) is None.
+    """
+    link = (
+        SecureLink.objects.filter(token_hash=hash_token(raw_token), purpose=purpose)
+        .select_related("organization", "customer", "project__customer", "approval_request")
+        .first()
+    )
+    if link is None:
+        return None
+    return ProjectLinkAccess(link=link, state=link_state(link))

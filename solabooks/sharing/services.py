@@ -84,8 +84,19 @@ def _user_of(actor: Actor):
 # No savepoint inside a caller's transaction: the one INSERT either lands or the whole
 # operation fails (a token collision is a 2**-256 event), and send is on the API's hot path.
 @transaction.atomic(savepoint=False)
-def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> IssuedLink:
-    """Mint a new link to a document for its current customer, valid for LINK_LIFETIME.
+def mint_link(
+    *,
+    organization,
+    customer,
+    purpose: str,
+    actor: Actor,
+    document: Document | None = None,
+    project=None,
+    approval_request=None,
+    requested_expiry=None,
+) -> IssuedLink:
+    """Mint a new link of any purpose for `customer`, to their email on file, valid for
+    LINK_LIFETIME: a document's, a project share or a time approval (one request).
 
     `requested_expiry` (a timedelta, seconds, a datetime, anything) never changes the
     expiry; it only sets `expiry_overridden`, so the API can say it was overridden.
@@ -94,12 +105,14 @@ def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> Is
     created_at = timezone.now()
     expires_at = created_at + LINK_LIFETIME
     link = SecureLink(
-        organization=document.organization,
-        customer=document.customer,
-        purpose=LinkPurpose.DOCUMENT,
+        organization=organization,
+        customer=customer,
+        purpose=purpose,
         document=document,
+        project=project,
+        approval_request=approval_request,
         token_hash=hash_token(raw_token),
-        sent_to=document.customer.email,
+        sent_to=customer.email,
         created_at=created_at,
         expires_at=expires_at,
         created_by=_user_of(actor),
@@ -109,6 +122,18 @@ def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> Is
     insert_new(link)
     overridden = _asks_for_other_lifetime(requested_expiry, expires_at=expires_at)
     return IssuedLink(link=link, raw_token=raw_token, expiry_overridden=overridden)
+
+
+def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> IssuedLink:
+    """Mint a new link to a document for its current customer."""
+    return mint_link(
+        organization=document.organization,
+        customer=document.customer,
+        purpose=LinkPurpose.DOCUMENT,
+        document=document,
+        actor=actor,
+        requested_expiry=requested_expiry,
+    )
 
 
 def _check_sendable(document: Document) -> None:

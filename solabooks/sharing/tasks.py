@@ -9,12 +9,18 @@ from solabooks.activity.services import Actor
 
 @task()
 def access_requested(*, link_id: int, actor: dict) -> None:
-    from .models import SecureLink
+    from .models import LinkPurpose, SecureLink
     from .services import request_link_access
 
     link = SecureLink.objects.filter(pk=link_id).first()
-    if link is not None:
+    if link is None:
+        return
+    if link.purpose == LinkPurpose.DOCUMENT:
         request_link_access(link=link, actor=Actor.from_json(actor))
+    else:  # a project share or time approval link (projects builds on sharing)
+        from solabooks.projects.approvals import request_project_link_access
+
+        request_project_link_access(link=link, actor=Actor.from_json(actor))
 
 
 @task()

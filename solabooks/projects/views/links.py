@@ -1,0 +1,196 @@
+"""The customer's project pages behind secure links: the project share (/finance/p/<token>)
+and time approval (/finance/t/<token>).
+
+The same machinery as a document's link (sharing.views.token_page): token headers, CSRF
+with the page's own Origin understood, the ordinary 404 for an unknown token after the same
+hash-and-lookup, nothing changed by a GET, forms that post back to the page itself ("") so
+no response spells the token, and Request access decided after the answer.
+"""
+
+from django.contrib import messages
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import render
+
+from solabooks.activity.models import ActorType
+from solabooks.activity.services import Actor
+from solabooks.core import ratelimit
+from solabooks.core.background import enqueue_after_response
+from solabooks.core.errors import DomainError
+from solabooks.core.middleware import request_origin
+from solabooks.core.pagecache import (
+    RenderedPageCache,
+    has_pending_messages,
+    personalize,
+    render_shareable,
+)
+from solabooks.sharing import tasks as sharing_tasks
+from solabooks.sharing.models import LinkPurpose
+from solabooks.sharing.selectors import LinkState, ProjectLinkAccess, find_project_link
+from solabooks.sharing.views import (
+    ACCESS_REQUESTED_ANSWER,
+    BACK_TO_PAGE,
+    REQUEST_ACCESS_PER_IP,
+    REQUEST_ACCESS_PER_LINK,
+    token_page,
+)
+
+from .. import approvals
+from ..forms import TimeDecisionForm
+from ..selectors import customer_project_context, customer_request_context
+
+OP_REQUEST_ACCESS, OP_DECIDE, OP_APPROVE_ALL = "request_access", "decide", "approve_all"
+PROJECT_PAGES = RenderedPageCache(max_entries=256)
+
+
+def _find(token: str, purpose: str) -> ProjectLinkAccess:
+    access = find_project_link(raw_token=token, purpose=purpose)
+    if access is None:
+        raise Http404
+    return access
+
+
+def link_actor(request: HttpRequest, access: ProjectLinkAccess) -> Actor:
+    link = access.link
+    return Actor(
+        type=ActorType.LINK,
+        label=f"link #{link.pk}",
+        extra={"link_id": link.pk},
+        **request_origin(request),
+    )
+
+
+def _unavailable(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
+    link = access.link
+    context = {"organization": link.organization, "link": link, "link_subject": "project"}
+    if access.state is LinkState.EXPIRED:
+        return render(request, "sharing/link_expired.html", context, status=410)
+    return render(request, "sharing/link_invalid.html", context, status=410)
+
+
+def _request_access(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
+    """Same sentence whatever happened; renewing is decided after the answer."""
+    ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
+    link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{access.link.pk}")
+    allowed = ip_verdict.allowed and link_verdict.allowed
+    if allowed:
+        enqueue_after_response(
+            sharing_tasks.access_requested,
+            link_id=access.link.pk,
+            actor=link_actor(request, access).to_json(),
+        )
+    context = {"organization": access.link.organization, "answer": ACCESS_REQUESTED_ANSWER}
+    return render(
+        request, "sharing/link_access_requested.html", context, status=200 if allowed else 429
+    )
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+@token_page
+def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The read-only project share page."""
+    if request.method == "POST":
+        access = _find(token, LinkPurpose.PROJECT_SHARE)
+        if request.POST.get("op") == OP_REQUEST_ACCESS:
+            return _request_access(request, access)
+        return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    access = _find(token, LinkPurpose.PROJECT_SHARE)
+    if not access.is_active:
+        return _unavailable(request, access)
+    approvals.record_project_link_access(link=access.link, actor=link_actor(request, access))
+    link, project = access.link, access.project
+    page = _page_number(request)
+    project.organization = link.organization
+
+    def context() -> dict:
+        return {
+            **customer_project_context(project, page=page),
+            "organization": link.organization,
+            "link": link,
+        }
+
+    template = "projects/link_project.html"
+    if has_pending_messages(request):
+        return render(request, template, context())
+    # Keyed by the business's data version, which moves with every recorded change.
+    key = (project.pk, link.organization.data_version, link.expires_at, page)
+    html = PROJECT_PAGES.get_or_render(key, lambda: render_shareable(request, template, context()))
+    return HttpResponse(personalize(html, request))
+
+
+@token_page
+def time_approval_link_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The entries of one approval request, to approve or reject (POSTs only)."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    access = _find(token, LinkPurpose.TIME_APPROVAL)
+    if request.method == "POST" and request.POST.get("op") == OP_REQUEST_ACCESS:
+        return _request_access(request, access)
+    if not access.is_active:
+        return _unavailable(request, access)
+    if request.method == "POST":
+        return _decide(request, access)
+    approvals.record_project_link_access(link=access.link, actor=link_actor(request, access))
+    return _approval_page(request, access)
+
+
+def _approval_page(request, access, *, form: TimeDecisionForm | None = None, status: int = 200):
+    link = access.link
+    approval_request = access.approval_request
+    approval_request.project = access.project
+    access.project.organization = link.organization
+    context = customer_request_context(approval_request, form=form)
+    context.update(organization=link.organization, link=link)
+    return render(request, "projects/link_time_approval.html", context, status=status)
+
+
+def _decide(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
+    approval_request = access.approval_request
+    approval_request.project = access.project
+    operation = request.POST.get("op", "")
+    if operation not in (OP_DECIDE, OP_APPROVE_ALL):
+        return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
+    form = TimeDecisionForm(request.POST, approve_all=operation == OP_APPROVE_ALL)
+    if not form.is_valid():
+        return _approval_page(request, access, form=form, status=400)
+    try:
+        decision = approvals.decide_time(
+            approval_request=approval_request,
+            decisions=form.cleaned_data["decisions"],
+            approve_all=operation == OP_APPROVE_ALL,
+            seen_fingerprint=form.cleaned_data["shown"],
+            actor=link_actor(request, access),
+        )
+    except DomainError as error:
+        if error.code in ("comment_required", "empty"):
+            form.add_error(None, error.message)
+            return _approval_page(request, access, form=form, status=400)
+        # Changed since shown, already decided, withdrawn: the page as it is now.
+        messages.warning(request, error.message)
+    else:
+        messages.success(request, decision_message(decision))
+    return HttpResponseRedirect(BACK_TO_PAGE)
+
+
+def decision_message(decision: approvals.Decision) -> str:
+    parts = []
+    if decision.approved:
+        parts.append(f"approved {decision.approved_hours} hours")
+    if decision.rejected:
+        count = len(decision.rejected)
+        parts.append(f"rejected {count} entr{'y' if count == 1 else 'ies'}")
+    return f"Thank you. You have {' and '.join(parts)}."
