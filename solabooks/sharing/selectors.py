@@ -4,7 +4,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import Enum
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from solabooks.core.prepared import (
@@ -25,6 +25,9 @@ from .models import LinkPurpose, SecureLink
 QUOTE_PREFIX = "q"
 DOCUMENT_PREFIX = "i"
 URL_NAME = {DOCUMENT_PREFIX: "link-document", QUOTE_PREFIX: "link-quote"}
+# The URL prefixes of the two project link purposes: /finance/p/<token>, /finance/t/<token>.
+PROJECT_PREFIXES = {LinkPurpose.PROJECT_SHARE: "p", LinkPurpose.TIME_APPROVAL: "t"}
+PROJECT_PURPOSES = PROJECT_PREFIXES.keys()
 
 
 def hash_token(raw_token: str) -> str:
@@ -162,17 +165,21 @@ def find_document_link(*, raw_token: str, prefix: str) -> LinkAccess | None:
 
 
 def active_customer_links(*, customer) -> QuerySet[SecureLink]:
-    """The customer's links that open right now, newest first (the Portal Access tab)."""
+    """The customer's links that open right now, newest first (the Portal Access tab):
+    document links, project shares and time approvals."""
+    document_links = Q(purpose=LinkPurpose.DOCUMENT, document__customer=customer) & ~Q(
+        document__state__in=DEAD_STATES
+    )
+    project_links = (
+        Q(purpose__in=tuple(PROJECT_PURPOSES), project__customer=customer)
+        # A withdrawn request's link is dead; a share link has no request at all.
+        & ~Q(approval_request__state="withdrawn")
+    )
     return (
         SecureLink.objects.for_customer(customer)
-        .filter(
-            purpose=LinkPurpose.DOCUMENT,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-            document__customer=customer,
-        )
-        .exclude(document__state__in=DEAD_STATES)
-        .select_related("document")
+        .filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(document_links | project_links)
+        .select_related("document", "project")
     )
 
 
@@ -190,8 +197,6 @@ def document_has_been_sent(*, document) -> bool:
 
 # --- Project share and time approval links ---------------------------------------------
 
-# The URL prefixes of the two project link purposes: /finance/p/<token>, /finance/t/<token>.
-PROJECT_PREFIXES = {LinkPurpose.PROJECT_SHARE: "p", LinkPurpose.TIME_APPROVAL: "t"}
 
 
 def _project_link_state(link: SecureLink) -> LinkState:
