@@ -115,6 +115,7 @@ class ProjectForm(forms.Form):
     )  # fmt: skip
 
     def __init__(self, *args, customers, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["customer"].choices = [("", "Choose a customer")] + [
             (customer.pk, f"{customer.name} ({customer.currency})") for customer in customers
@@ -199,9 +200,6 @@ class TimeEntryForm(forms.Form):
 
 class BaseTimeRowFormSet(forms.BaseFormSet):
     """A week's rows in one submission: rows left blank are skipped."""
-
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "members": self.form_kwargs["members"]}
 
     def clean(self) -> None:
         if any(self.errors):

@@ -198,7 +198,6 @@ def document_has_been_sent(*, document) -> bool:
 # --- Project share and time approval links ---------------------------------------------
 
 
-
 def _project_link_state(link: SecureLink) -> LinkState:
     project = link.project
     if (

@@ -34,6 +34,7 @@ def test_every_role_creates_a_project_and_logs_a_week_at_once(request, who, cust
         "time-MAX_NUM_FORMS": "100",
     }
     staff_id = detail.context["formset"].forms[0].initial["staff_member"]
+    assert detail.context["formset"].initial_form_count() == 0
     for n, hours in enumerate(["1:30", "2", "0.25"]):
         form.update({
             f"time-{n}-date": f"2026-11-0{n + 2}", f"time-{n}-staff_member": staff_id,

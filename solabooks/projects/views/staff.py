@@ -182,12 +182,17 @@ class ProjectDetailView(ProjectMixin, TemplateView):
     template_name = "projects/project_detail.html"
 
     def time_formset(self, data=None):
-        members = _members(self.org)
-        initial = [
-            {"date": self.org.today(), "staff_member": self.request.user.pk, "billable": True}
-        ] * TimeRowFormSet.extra
+        # Each row comes filled with today and the signed-in member, as form_kwargs (not the
+        # formset's initial, which would count the rows as existing ones that must validate).
+        row_initial = {
+            "date": self.org.today(),
+            "staff_member": self.request.user.pk,
+            "billable": True,
+        }
         return TimeRowFormSet(
-            data, form_kwargs={"members": members}, initial=None if data else initial, prefix="time"
+            data,
+            form_kwargs={"members": _members(self.org), "initial": row_initial},
+            prefix="time",
         )
 
     def get_context_data(self, **kwargs) -> dict:
