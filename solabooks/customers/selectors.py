@@ -42,4 +42,4 @@ def customer_open_balances(*, organization, customer: Customer) -> list[dict]:
 
 def customer_activity(*, customer: Customer) -> QuerySet[Activity]:
     # The activity list shows the document number of each row: join it, don't look it up.
-    return Activity.objects.for_customer(customer).select_related("document", "customer")
+    return Activity.objects.for_customer(customer).select_related("document", "customer", "project")

@@ -18,11 +18,12 @@ wiped from the row once the message is sent or given up on.
 
 import logging
 import re
+import secrets
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import partial
 from urllib.parse import urlsplit
@@ -213,7 +214,9 @@ def queue_email(
     text = _render_plain(f"email/{template}.txt", ctx).strip() + "\n"
     html = render_to_string(f"email/{template}.html", ctx)
 
-    message_id = make_msgid(domain=_message_id_domain())
+    # Not email.utils.make_msgid: it draws from the `random` module, which a test harness
+    # (or any library) may reseed, and two outbox rows then collide on the unique column.
+    message_id = f"<{secrets.token_hex(16)}@{_message_id_domain()}>"
     encrypted = ""
     if secret_url:
         _check_secret_placement(secret_url, subject=subject, text=text, html=html)
