@@ -60,7 +60,7 @@ class DashboardView(StaffViewMixin, TemplateView):
         return super().get_context_data(
             receivables=receivables_by_currency(organization=self.org),
             recent_activity=Activity.objects.for_org(self.org).select_related(
-                "document", "customer"
+                "document", "customer", "project"
             )[:15],
             **kwargs,
         )
