@@ -1,10 +1,20 @@
 """Reads for portal pages. Every one takes the customer as its scope and reads through
-`for_customer(customer)`; a customer never sees drafts (they were never sent to them)."""
+`for_customer(customer)` (time entries, which name no customer, only of projects read so);
+a customer never sees drafts (they were never sent to them), nor a project the business
+does not show in the portal."""
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from solabooks.activity.models import Activity, Verb
 from solabooks.documents.models import STATES_BY_KIND, Document, Kind, Payment, State
+from solabooks.projects.models import ApprovalRequest, Project, TimeEntry
+from solabooks.projects.selectors import (
+    AMOUNT,
+    Totals,
+    add_totals_row,
+    budget_burn,
+    open_requests_for_customer,
+)
 
 PAGE_SIZE = 25
 
@@ -97,3 +107,65 @@ def recent_activity(*, customer, limit: int = 10) -> list[Activity]:
             "document__state",
         )[:limit]
     )
+
+
+# --- Projects: only those the business shows in the portal ---------------------------------
+
+
+def portal_projects(*, customer) -> QuerySet[Project]:
+    return Project.objects.for_customer(customer).filter(portal_visible=True).order_by("name", "id")
+
+
+def project_detail(*, customer, organization, pk) -> Project:
+    project = portal_projects(customer=customer).get_or_404(pk=pk)
+    # The rows the scope just matched: the project's selectors read them without a query.
+    project.customer, project.organization = customer, organization
+    return project
+
+
+def add_project_summaries(projects: list[Project], *, customer, organization) -> None:
+    """Time totals, budget burn and the open approval requests of each project on a list
+    page: two queries for the page, however many projects and entries."""
+    by_pk = {project.pk: project for project in projects}
+    for project in projects:
+        project.customer, project.organization = customer, organization
+        project.totals = Totals(currency=project.currency)
+        project.open_requests = []
+    if not by_pk:
+        return
+    rows = (
+        TimeEntry.objects.for_org(organization)
+        .filter(project_id__in=by_pk)
+        .values("project_id", "state", "billable")
+        .annotate(total_hours=Sum("hours"), total_amount=Sum(AMOUNT), count=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        add_totals_row(by_pk[row["project_id"]].totals, row)
+    for approval_request in open_requests_for_customer(customer).filter(project_id__in=by_pk):
+        by_pk[approval_request.project_id].open_requests.append(approval_request)
+    for project in projects:
+        project.burns = budget_burn(project, project.totals)
+
+
+def open_approval_requests(*, customer, project: Project | None = None) -> list[ApprovalRequest]:
+    """Requests waiting for this customer's decision, in projects shown in the portal."""
+    requests = open_requests_for_customer(customer)
+    if project is not None:
+        requests = requests.filter(project=project)
+    return list(requests)
+
+
+def approval_request_detail(*, customer, organization, pk) -> ApprovalRequest:
+    """One of this customer's approval requests (open or not), in a project that is still
+    theirs and shown in the portal; anything else is the ordinary 404."""
+    approval_request = (
+        ApprovalRequest.objects.for_customer(customer)
+        .filter(project__customer=customer, project__portal_visible=True)
+        .select_related("project")
+        .get_or_404(pk=pk)
+    )
+    approval_request.project.customer = customer
+    approval_request.project.organization = organization
+    approval_request.organization = organization
+    return approval_request

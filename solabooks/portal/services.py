@@ -546,3 +546,23 @@ def record_payment_view(*, session: PortalSession, payment, actor: Actor) -> Non
         actor=actor,
         details={"portal_access_id": session.access.pk, "payment_id": payment.pk},
     )
+
+
+def record_project_view(
+    *, session: PortalSession, project, actor: Actor, approval_request=None
+) -> None:
+    """The signed-in customer opened a project or an approval request: bookkeeping only,
+    in the project's Activity as a link page's view is (projects.approvals)."""
+    if project.customer_id != session.customer.pk:
+        raise DomainError("That project is not yours.")
+    details = {"portal_access_id": session.access.pk}
+    if approval_request is not None:
+        details["request_id"] = approval_request.pk
+    append_activity(
+        organization_id=session.organization.pk,
+        project_id=project.pk,
+        customer_id=session.customer.pk,
+        verb=Verb.VIEWED,
+        actor=actor,
+        details=details,
+    )

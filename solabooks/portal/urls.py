@@ -4,7 +4,7 @@ from django.urls import path, re_path
 
 from solabooks.documents.models import Kind
 
-from .views import account, pages
+from .views import account, pages, projects
 
 urlpatterns = [
     # The guide's address is /finance/customer-portal/login; the trailing slash works too.
@@ -26,4 +26,7 @@ urlpatterns = [
     path("documents/<int:pk>/", pages.document_detail, name="portal-document"),
     path("documents/<int:pk>/pdf/", pages.document_pdf, name="portal-document-pdf"),
     path("documents/<int:pk>/decision/", pages.quote_decision, name="portal-quote-decision"),
+    path("projects/", projects.project_list, name="portal-projects"),
+    path("projects/<int:pk>/", projects.project_detail, name="portal-project"),
+    path("approvals/<int:pk>/", projects.approval_page, name="portal-approval"),
 ]

@@ -87,13 +87,19 @@ def time_totals(project: Project) -> Totals:
         .order_by()
     )
     for row in rows:
-        total = totals.by_state.setdefault(row["state"], StateTotal())
-        total.hours += row["total_hours"]
-        total.count += row["count"]
-        if row["billable"]:
-            total.billable_hours += row["total_hours"]
-            total.amount += round_money(row["total_amount"], project.currency)
+        add_totals_row(totals, row)
     return totals
+
+
+def add_totals_row(totals: Totals, row: dict) -> None:
+    """One (state, billable) group of time_totals' query into `totals`; shared with lists
+    that total many projects in one query (the portal's Projects page)."""
+    total = totals.by_state.setdefault(row["state"], StateTotal())
+    total.hours += row["total_hours"]
+    total.count += row["count"]
+    if row["billable"]:
+        total.billable_hours += row["total_hours"]
+        total.amount += round_money(row["total_amount"], totals.currency)
 
 
 @dataclass(frozen=True)
@@ -234,8 +240,11 @@ def customer_project_context(project: Project, *, page: int = 1) -> dict:
         "totals": totals,
         "burns": budget_burn(project, totals),
         "months": month_summary(project),
-        # Drafts are the business's own work in progress.
-        "invoices": list(project_invoices(project).exclude(state="draft")),
+        # Drafts are the business's own work in progress. An invoice made from this time
+        # but since re-assigned to another customer is theirs now, not this customer's.
+        "invoices": list(
+            project_invoices(project).filter(customer_id=project.customer_id).exclude(state="draft")
+        ),
         "show_rates": project.show_rates,
         "show_staff": project.show_staff,
         "show_entries": project.show_entries,

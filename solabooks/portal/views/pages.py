@@ -130,6 +130,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 organization=session.organization, customer=session.customer
             ),
             "activity": selectors.recent_activity(customer=session.customer),
+            "approval_requests": selectors.open_approval_requests(customer=session.customer),
         },
         nav="dashboard",
         key=(),

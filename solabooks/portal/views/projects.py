@@ -1,0 +1,143 @@
+"""The signed-in customer's projects: the list, the project page (the same partial as the
+project share link) and time approval (the same form and service as the approval link).
+
+Only projects of `request.portal.customer` that the business shows in the portal
+(`portal_visible`) are reachable; any other id, of whoever, is the ordinary 404. Decisions
+are POSTs; the page that shows them changes nothing.
+"""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods, require_safe
+
+from solabooks.core.errors import DomainError
+from solabooks.projects import approvals
+from solabooks.projects.forms import TimeDecisionForm
+from solabooks.projects.models import ApprovalRequest
+from solabooks.projects.selectors import customer_project_context, customer_request_context
+from solabooks.projects.views.links import OP_APPROVE_ALL, OP_DECIDE, decision_message
+
+from .. import selectors, services
+from ..auth import PortalSession
+from ..decorators import portal_login_required
+from .pages import _actor, _page, _page_key, _render, _shared_page
+
+# What decide_time refuses because of what was typed: the page again, with the message.
+# Anything else (changed since shown, already decided, withdrawn) is the page as it is now.
+FORM_ERRORS = ("comment_required", "empty")
+
+
+def _entries_page(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    session: PortalSession = request.portal
+
+    def context() -> dict:
+        page = _page(request, selectors.portal_projects(customer=session.customer))
+        selectors.add_project_summaries(
+            list(page.object_list), customer=session.customer, organization=session.organization
+        )
+        return {"page": page}
+
+    return _shared_page(
+        request,
+        "portal/project_list.html",
+        context,
+        nav="projects",
+        key=(_page_key(request.GET.get("page")),),
+    )
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    session: PortalSession = request.portal
+    project = selectors.project_detail(
+        customer=session.customer, organization=session.organization, pk=pk
+    )
+    services.record_project_view(session=session, project=project, actor=_actor(request))
+    return _render(
+        request,
+        "portal/project_detail.html",
+        {
+            **customer_project_context(project, page=_entries_page(request)),
+            # Related invoices open in the portal (drafts are never listed).
+            "invoice_url": "portal-document",
+            "approval_requests": selectors.open_approval_requests(
+                customer=session.customer, project=project
+            ),
+        },
+        nav="projects",
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@portal_login_required
+def approval_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One approval request addressed to this customer: its entries, and (while it waits)
+    Approve / Reject per entry and Approve all, posted back to this page."""
+    session: PortalSession = request.portal
+    approval_request = selectors.approval_request_detail(
+        customer=session.customer, organization=session.organization, pk=pk
+    )
+    if request.method == "POST":
+        return _decide(request, approval_request)
+    services.record_project_view(
+        session=session,
+        project=approval_request.project,
+        actor=_actor(request),
+        approval_request=approval_request,
+    )
+    return _approval_page(request, approval_request)
+
+
+def _approval_page(
+    request: HttpRequest,
+    approval_request: ApprovalRequest,
+    *,
+    form: TimeDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    response = _render(
+        request,
+        "portal/approval.html",
+        customer_request_context(approval_request, form=form),
+        nav="projects",
+    )
+    response.status_code = status
+    return response
+
+
+def _decide(request: HttpRequest, approval_request: ApprovalRequest) -> HttpResponse:
+    """As the approval link decides (projects.views.links), with the portal account as
+    the actor: its Activity names the account, the access, the IP and the browser."""
+    operation = request.POST.get("op", "")
+    if operation not in (OP_DECIDE, OP_APPROVE_ALL):
+        return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
+    form = TimeDecisionForm(request.POST, approve_all=operation == OP_APPROVE_ALL)
+    if not form.is_valid():
+        return _approval_page(request, approval_request, form=form, status=400)
+    try:
+        decision = approvals.decide_time(
+            approval_request=approval_request,
+            decisions=form.cleaned_data["decisions"],
+            approve_all=operation == OP_APPROVE_ALL,
+            seen_fingerprint=form.cleaned_data["shown"],
+            actor=_actor(request),
+        )
+    except DomainError as error:
+        if error.code in FORM_ERRORS:
+            form.add_error(None, error.message)
+            return _approval_page(request, approval_request, form=form, status=400)
+        messages.warning(request, error.message)
+    else:
+        messages.success(request, decision_message(decision))
+    return redirect("portal-approval", pk=approval_request.pk)
