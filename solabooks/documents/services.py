@@ -404,6 +404,15 @@ def reassign_document(*, document: Document, new_customer, actor: Actor) -> Docu
         raise DomainError("A document with payments cannot be re-assigned.")
     if document.kind == Kind.RECEIPT:
         raise DomainError("A receipt belongs to its payment's customer.")
+    # Imported here: projects builds on documents, not the other way round.
+    from solabooks.projects.invoicing import billed_project
+
+    project = billed_project(document)
+    if project is not None:
+        raise DomainError(
+            f"This invoice bills time {project.customer.name} approved on project "
+            f"{project.name}; void it to release the time instead of re-assigning it."
+        )
     old_customer = document.customer
     document.customer = new_customer
     document.content_version += 1

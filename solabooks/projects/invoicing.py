@@ -172,3 +172,15 @@ def release_invoiced_time(*, invoice: Document, actor: Actor) -> int:
             details={"invoice_id": invoice.pk, "number": invoice.number, "entries": ids},
         )
     return released
+
+
+def billed_project(invoice: Document) -> Project | None:
+    """The project whose time the invoice bills, if any (it cannot move to another
+    customer: that customer did not approve the time)."""
+    entry = (
+        TimeEntry.objects.for_org(invoice.organization)
+        .filter(invoice=invoice)
+        .select_related("project__customer")
+        .first()
+    )
+    return entry.project if entry is not None else None

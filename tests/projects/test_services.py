@@ -254,3 +254,16 @@ def test_two_concurrent_invoicings_make_one_invoice(org, customer, owner):
         thread.join()
     assert sorted(outcomes) == ["invoice", "nothing left"]
     assert Document.objects.filter(kind="invoice").count() == 1
+
+
+def test_an_invoice_of_project_time_cannot_move_to_another_customer(
+    project, entries, staff_actor, request_approval, other_customer
+):
+    from solabooks.documents.services import reassign_document
+
+    result, _ = request_approval(project)
+    decide(result, approve_all=True)
+    invoice = invoicing.invoice_approved_time(project=project, grouping="entry", actor=staff_actor)
+    with pytest.raises(DomainError, match="void it to release the time"):
+        reassign_document(document=invoice, new_customer=other_customer, actor=staff_actor)
+    assert Document.objects.get(pk=invoice.pk).customer_id == project.customer_id

@@ -80,3 +80,33 @@ def test_another_business_project_is_a_404(other_client, project, entries):
         == 404
     )
     assert TimeEntry.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("hours", "level", "width"),
+    [("7.5", "ok", "75"), ("8", "warning", "80"), ("10", "warning", "100"), ("12", "over", "100")],
+)
+def test_budget_burn_bar_turns_amber_at_80_and_red_past_100(
+    owner_client, org, customer, staff_actor, hours, level, width
+):
+    from decimal import Decimal
+
+    from solabooks.projects.services import ProjectInput, create_project
+
+    from .conftest import log
+
+    project = create_project(
+        organization=org,
+        customer=customer,
+        actor=staff_actor,
+        data=ProjectInput(name="Budgeted", budget_hours=Decimal("10")),
+    )
+    log(project, staff_actor, (hours if Decimal(hours) <= 24 else "12", "Work"))
+    page = owner_client.get(reverse("project-detail", args=[project.pk]))
+    html = page.content.decode()
+    assert f'class="burn burn-{level}"' in html
+    # The CSP forbids style="" attributes: the width comes from a nonce'd <style> block.
+    nonce = page.context["request"].csp_nonce
+    assert f'<style nonce="{nonce}">#burn-fill-1 {{ width: {width}%; }}</style>' in html
+    assert f"'nonce-{nonce}'" in page["Content-Security-Policy"]
+    assert 'style="width' not in html
