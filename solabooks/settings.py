@@ -324,7 +324,8 @@ SOLABOOKS_API_RATE_LIMIT = (
 SOLABOOKS_API_MAX_BODY_BYTES = 1024 * 1024
 SPECTACULAR_SETTINGS = {
     "TITLE": "Solabooks API",
-    "DESCRIPTION": "Staff API for customers, documents, payments, secure links and portal access.",
+    "DESCRIPTION": "Staff API for customers, documents, payments, secure links, portal "
+    "access, and projects and time.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -337,6 +338,14 @@ SPECTACULAR_SETTINGS = {
         "ConvertibleKindEnum": "solabooks.api.serializers.CONVERTIBLE_KINDS",
         "LinkStateEnum": "solabooks.api.serializers.LINK_STATES",
         "PortalAccessStateEnum": "solabooks.api.serializers.PORTAL_STATES",
+        "ProjectStatusEnum": "solabooks.projects.models.ProjectStatus",
+        "TimeEntryStateEnum": "solabooks.projects.models.EntryState",
+        "ApprovalRequestStateEnum": "solabooks.projects.models.RequestState",
+        "ApprovalDecisionEnum": "solabooks.projects.models.ItemDecision",
+        "ProjectLinkPurposeEnum": "solabooks.api.project_serializers.PROJECT_LINK_PURPOSES",
+        "InvoiceGroupingEnum": "solabooks.api.project_serializers.GROUPING_CHOICES",
+        "BudgetKindEnum": "solabooks.api.project_serializers.BURN_KINDS",
+        "BudgetLevelEnum": "solabooks.api.project_serializers.BURN_LEVELS",
     },
     "SCHEMA_PATH_PREFIX": r"/finance/api/v[0-9]+",
     # Enum values are listed by the schema itself; no "* `AUD` - AUD" prose in descriptions.

@@ -27,6 +27,16 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object's current state does not allow this."
+    default_code = "conflict"
+
+
+# DomainError codes that answer 409, not 400: the request is well formed, but the objects
+# it names are not in a state that allows it (a locked time entry, no time left to invoice).
+CONFLICT_CODES = frozenset({"locked", "nothing_to_invoice", "nothing_to_send"})
+
 # Missing, wrong and revoked credentials: one code, one message.
 UNAUTHENTICATED = (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)
 
@@ -53,6 +63,8 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def _normalize(exc: Exception) -> Exception:
+    if isinstance(exc, DomainError) and exc.code in CONFLICT_CODES:
+        return Conflict(exc.message, code=exc.code)
     if isinstance(exc, DomainError):
         # A rule a user broke (ARCHITECTURE: DomainError becomes an API 400).
         return exceptions.ValidationError({"non_field_errors": [exc.message]}, code=exc.code)

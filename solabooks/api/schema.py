@@ -99,8 +99,14 @@ IDEMPOTENCY_ERRORS = {
     "409": ERROR_DESCRIPTIONS[409],
     "422": ERROR_DESCRIPTIONS[422],
 }
-# Only 400 is ever answered for other reasons too.
+# What an operation's own 400, 409 or 422 also means, for the key.
 ALSO_INVALID_KEY = "Also when the `Idempotency-Key` header is not valid."
+ALSO_BECAUSE_OF_KEY = {
+    "400": ALSO_INVALID_KEY,
+    "409": "Also when another request with this `Idempotency-Key` is still being processed: "
+    "that answer has `Retry-After` (retry after it to get the first request's answer).",
+    "422": "Also when this `Idempotency-Key` was used for a different request.",
+}
 REPLAYED_HEADER = {
     idempotency.REPLAYED_HEADER: {
         "description": "`true` when this is the kept answer to an earlier request with the "
@@ -113,6 +119,14 @@ RETRY_AFTER_409 = {
         "description": "Seconds to wait before sending the request again.",
         "required": True,
         "schema": {"type": "integer", "minimum": 1},
+    }
+}
+RETRY_AFTER_409_OPTIONAL = {
+    "Retry-After": {
+        **RETRY_AFTER_409["Retry-After"],
+        "description": "Only when another request with this `Idempotency-Key` is still being "
+        "processed: seconds to wait before sending the request again.",
+        "required": False,
     }
 }
 
@@ -138,15 +152,18 @@ def document_idempotency_key(result: dict[str, Any], **kwargs: Any) -> dict[str,
             for code, response in responses.items():
                 if _replayable(code):
                     response["headers"] = {**response.get("headers", {}), **REPLAYED_HEADER}
+            # An operation with a 409 of its own (a locked time entry, say) answers that one
+            # without Retry-After: the header is required only of the key's 409.
+            own_409 = "409" in responses
             for code, description in IDEMPOTENCY_ERRORS.items():
                 if code in responses:
-                    responses[code]["description"] += f" {ALSO_INVALID_KEY}"
+                    responses[code]["description"] += f" {ALSO_BECAUSE_OF_KEY[code]}"
                 else:
                     responses[code] = {
                         "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
                         "description": description,
                     }
-            responses["409"]["headers"] = RETRY_AFTER_409
+            responses["409"]["headers"] = RETRY_AFTER_409_OPTIONAL if own_409 else RETRY_AFTER_409
             operation["responses"] = dict(sorted(responses.items()))
     return result
 

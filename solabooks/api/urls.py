@@ -6,7 +6,7 @@ all POSTs, do not (`documents/12/send`).
 
 from django.urls import include, path, re_path
 
-from . import reference, views
+from . import project_action_views, project_views, reference, views
 from .errors import json_not_found
 
 v1 = [
@@ -67,6 +67,47 @@ v1 = [
         "documents/<int:pk>/activity/",
         views.DocumentActivityView.as_view(),
         name="api-document-activity",
+    ),
+    path("projects/", project_views.ProjectListView.as_view(), name="api-project-list"),
+    path(
+        "projects/<int:pk>/",
+        project_views.ProjectDetailView.as_view(),
+        name="api-project-detail",
+    ),
+    path(
+        "projects/<int:pk>/time-entries/",
+        project_views.TimeEntryListView.as_view(),
+        name="api-time-entry-list",
+    ),
+    path(
+        "projects/<int:pk>/time-entries/<int:entry_id>/",
+        project_views.TimeEntryDetailView.as_view(),
+        name="api-time-entry-detail",
+    ),
+    path(
+        "projects/<int:pk>/share",
+        project_action_views.ProjectShareView.as_view(),
+        name="api-project-share",
+    ),
+    path(
+        "projects/<int:pk>/request-approval",
+        project_action_views.RequestApprovalView.as_view(),
+        name="api-project-request-approval",
+    ),
+    path(
+        "projects/<int:pk>/approval-requests/<int:request_id>/withdraw",
+        project_action_views.WithdrawRequestView.as_view(),
+        name="api-approval-request-withdraw",
+    ),
+    path(
+        "projects/<int:pk>/invoice",
+        project_action_views.ProjectInvoiceView.as_view(),
+        name="api-project-invoice",
+    ),
+    path(
+        "projects/<int:pk>/activity/",
+        project_views.ProjectActivityView.as_view(),
+        name="api-project-activity",
     ),
     path("payments/", views.PaymentListView.as_view(), name="api-payment-list"),
     path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="api-payment-detail"),

@@ -141,7 +141,9 @@ def request_time_approval(
         for entry in chosen:
             states.check(entry, "submit")
     if not chosen:
-        raise DomainError("There is no pending billable time to send for approval.")
+        raise DomainError(
+            "There is no pending billable time to send for approval.", code="nothing_to_send"
+        )
     if len(chosen) > MAX_ENTRIES_PER_REQUEST:
         raise DomainError(f"Send at most {MAX_ENTRIES_PER_REQUEST} entries in one request.")
     approval_request = ApprovalRequest.objects.create(

@@ -10,11 +10,13 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.core.money import ZERO, round_money
+from solabooks.sharing.models import SecureLink
 
 from . import states
 from .hours import InvalidHours, check_hours
@@ -86,6 +88,10 @@ def _clean_project(data: ProjectInput, *, currency: str) -> ProjectInput:
     budget_amount = data.budget_amount
     if budget_amount is not None:
         budget_amount = round_money(budget_amount, currency)
+        # Once rounded to the currency, 0.004 USD (or 0.4 JPY) is no budget at all, and the
+        # column's check constraint would refuse it with an IntegrityError.
+        if budget_amount <= ZERO:
+            raise DomainError("The budget amount must be more than 0 (or left empty).")
     if not (ZERO <= data.default_rate < MAX_RATE):
         raise DomainError("The hourly rate cannot be negative.")
     if data.default_rate != round(data.default_rate, 3):
@@ -156,11 +162,20 @@ def update_project(*, project: Project, data: ProjectInput, actor: Actor, custom
             setattr(project, name, after)
     moved = new_customer.pk != project.customer_id
     if moved:
-        if project.time_entries.filter(state="invoiced").exists():
+        # Approved time was approved by this customer: it must not be invoiced to another.
+        if project.time_entries.filter(state__in=("approved", "invoiced")).exists():
             raise DomainError(
-                "This project has invoiced time for its customer; it cannot move to another."
+                "This project has approved or invoiced time for its customer; it cannot move "
+                "to another."
             )
         changed["customer"] = {"from": project.customer.name, "to": new_customer.name}
+        # Revoked, not only dead while the customers differ: moving the project back must
+        # not bring the old customer's links back to life.
+        revoked = SecureLink.objects.filter(project=project, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_reason="reassigned"
+        )
+        if revoked:
+            changed["links_revoked"] = revoked
         for approval_request in ApprovalRequest.objects.filter(
             project=project, state=RequestState.OPEN
         ):

@@ -8,6 +8,7 @@ schema, and that bodies match it. Ids in paths and bodies are usually random (so
 paths and their bodies are checked too.
 """
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -30,6 +31,8 @@ from schemathesis.specs.openapi.checks import (
 
 from solabooks.activity.services import Actor
 from solabooks.documents.services import record_payment
+from solabooks.projects import approvals, invoicing
+from solabooks.projects.services import EntryInput, ProjectInput, add_time_entries, create_project
 from tests.factories import CustomerFactory, make_document
 
 from .conftest import make_key
@@ -88,15 +91,87 @@ def world(db, settings, org, owner):
         allocations=[(documents[1], Decimal("10"))],
         issue_receipt=True,
     )
+    time = _projects_and_time(org, customers, owner)
     ids = {
         "customers": [c.pk for c in customers],
         "documents": [d.pk for d in documents] + [payment.receipt.pk],
         "payments": [payment.pk],
+        "projects": time["projects"],
+        "entries": time["entries"],
+        "requests": time["requests"],
+        "users": [owner.pk],
     }
     return {
         "headers": {"Authorization": f"Bearer {key.raw}"},
         "ids": ids,
+        "time": time,
         "emails": [c.email for c in customers],
+    }
+
+
+def _projects_and_time(org, customers, owner) -> dict:
+    """Two projects; the first with time in every state: pending, waiting in an open
+    approval request, approved (so it can be invoiced), rejected and invoiced."""
+    actor = Actor.system()
+    project = create_project(
+        organization=org,
+        customer=customers[0],
+        actor=actor,
+        data=ProjectInput(name="Redesign", budget_hours=Decimal("10"), default_rate=Decimal("90")),
+    )
+    empty = create_project(
+        organization=org, customer=customers[1], actor=actor, data=ProjectInput(name="Empty")
+    )
+    day = datetime.date(2026, 11, 2)
+    entries = add_time_entries(
+        project=project,
+        actor=actor,
+        entries=[
+            EntryInput(
+                date=day + datetime.timedelta(days=n),
+                hours=Decimal(hours),
+                description=f"Work {n}",
+                staff_member=owner,
+            )
+            for n, hours in enumerate(["1", "2.5", "3", "0.75", "4", "1.5", "2", "6"])
+        ],
+    )
+    decided = approvals.request_time_approval(
+        project=project, actor=actor, entry_ids=[e.pk for e in entries[2:6]]
+    ).approval_request
+    items = list(decided.items.order_by("date", "id"))
+    decisions = {item.pk: ("approve", "") for item in items[:3]}
+    decisions[items[3].pk] = ("reject", "Too long")
+    approvals.decide_time(
+        approval_request=decided,
+        decisions=decisions,
+        seen_fingerprint=approvals.request_fingerprint(decided, items),
+        actor=Actor(type="link", label="customer"),
+    )
+    invoiced = invoicing.invoice_approved_time(project=project, grouping="entry", actor=actor)
+    # Approved again (in a second request), so there is approved time left to invoice.
+    second = approvals.request_time_approval(
+        project=project, actor=actor, entry_ids=[entries[6].pk]
+    ).approval_request
+    second_items = list(second.items.all())
+    approvals.decide_time(
+        approval_request=second,
+        decisions={second_items[0].pk: ("approve", "")},
+        seen_fingerprint=approvals.request_fingerprint(second, second_items),
+        actor=Actor(type="link", label="customer"),
+    )
+    waiting = approvals.request_time_approval(
+        project=project, actor=actor, entry_ids=[entries[1].pk]
+    ).approval_request
+    return {
+        "projects": [project.pk, empty.pk],
+        "entries": [e.pk for e in entries],
+        "requests": [waiting.pk, decided.pk],
+        "pending": [entries[0].pk, entries[7].pk],
+        "waiting": entries[1].pk,
+        "invoiced": entries[2].pk,
+        "rejected": entries[5].pk,
+        "invoice": invoiced.pk,
     }
 
 
@@ -115,8 +190,18 @@ def _use_real_ids(case, ids: dict[str, list[int]], pick: int) -> None:
         path_parameters["id"] = ids[collection][pick // 2 % len(ids[collection])]
     if "action" in path_parameters:
         path_parameters["action"] = REAL_ACTIONS[pick // 2 % len(REAL_ACTIONS)]
+    for name, collection_ids in (("entry_id", ids["entries"]), ("request_id", ids["requests"])):
+        if name in path_parameters:
+            path_parameters[name] = collection_ids[pick // 2 % len(collection_ids)]
     if isinstance(case.body, dict) and "customer" in case.body:
         case.body["customer"] = ids["customers"][pick // 2 % len(ids["customers"])]
+    if isinstance(case.body, dict) and "staff_member" in case.body:
+        case.body["staff_member"] = ids["users"][0]
+    named = case.body.get("entries") if isinstance(case.body, dict) else None
+    if isinstance(named, list) and all(type(item) is int for item in named):
+        # request-approval's entry ids: real ones of the business.
+        entries = ids["entries"]
+        case.body["entries"] = [entries[(pick + n) % len(entries)] for n in range(len(named))]
 
 
 @schema.parametrize()
@@ -137,6 +222,8 @@ def test_successful_answers_conform_to_the_schema(api_schema, world):
     """Random bodies rarely make a valid document or payment, so the 2xx answers of the
     writes are checked here with real ones, through the same schema checks."""
     ids = world["ids"]
+    time = world["time"]
+    project = time["projects"][0]
     base = "/finance/api/v1"
     line = {"description": "Design", "quantity": "2", "unit_price": "99.50", "tax_rate": "20"}
     cases = [
@@ -151,6 +238,25 @@ def test_successful_answers_conform_to_the_schema(api_schema, world):
         }),
         ("/customers/{id}/portal-access/enable", "POST", {"id": ids["customers"][0]}, {"email": world["emails"][0]}),
         ("/customers/{id}/portal-access/disable", "POST", {"id": ids["customers"][0]}, None),
+        ("/projects/", "POST", {}, {
+            "customer": ids["customers"][2], "name": "Audit", "budget_hours": "12.5",
+            "budget_amount": "900", "default_rate": "75.5", "show_staff": False,
+        }),
+        ("/projects/{id}/", "PATCH", {"id": project}, {"name": "Redesign 2", "status": "on_hold"}),
+        ("/projects/{id}/time-entries/", "POST", {"id": project}, {"entries": [
+            {"date": "2026-11-20", "hours": "1:30", "description": "Call"},
+            {"date": "2026-11-21", "hours": "2", "description": "Build", "rate": "80",
+             "billable": False, "staff_member": ids["users"][0]},
+        ]}),
+        ("/projects/{id}/time-entries/{entry_id}/", "PATCH",
+         {"id": project, "entry_id": time["rejected"]}, {"hours": "0:45", "rate": None}),
+        ("/projects/{id}/time-entries/{entry_id}/", "DELETE",
+         {"id": project, "entry_id": time["pending"][1]}, None),
+        ("/projects/{id}/share", "POST", {"id": project}, {"expires_in": 3600}),
+        ("/projects/{id}/approval-requests/{request_id}/withdraw", "POST",
+         {"id": project, "request_id": time["requests"][0]}, None),
+        ("/projects/{id}/request-approval", "POST", {"id": project}, {"message": "November"}),
+        ("/projects/{id}/invoice", "POST", {"id": project}, {"grouping": "staff_rate"}),
     ]  # fmt: skip
     for path, method, path_parameters, body in cases:
         operation = api_schema[base + path][method]
@@ -161,3 +267,22 @@ def test_successful_answers_conform_to_the_schema(api_schema, world):
             headers=world["headers"], checks=CHECKS
         )
         assert response.status_code < 300, (path, response.status_code, response.text)
+    # And the answers that refuse a state: locked time, nothing left to send or invoice.
+    conflicts = [
+        ("/projects/{id}/time-entries/{entry_id}/", "PATCH",
+         {"id": project, "entry_id": time["invoiced"]}, {"hours": "1"}),
+        ("/projects/{id}/time-entries/{entry_id}/", "DELETE",
+         {"id": project, "entry_id": time["invoiced"]}, None),
+        ("/projects/{id}/request-approval", "POST", {"id": project}, {}),
+        ("/projects/{id}/invoice", "POST", {"id": project}, {"grouping": "day"}),
+    ]  # fmt: skip
+    for path, method, path_parameters, body in conflicts:
+        kwargs = {"path_parameters": path_parameters}
+        if body is not None:
+            kwargs["body"] = body
+        response = (
+            api_schema[base + path][method]
+            .Case(**kwargs)
+            .call_and_validate(headers=world["headers"], checks=CHECKS)
+        )
+        assert response.status_code == 409, (path, response.status_code, response.text)

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2] / "solabooks"
 REQUEST_FACING = ["views.py", "api/views.py", "api/serializers.py", "forms.py"]
 BUSINESS_MODELS = (
     "Customer", "Document", "DocumentLine", "Payment", "PaymentAllocation", "Activity",
-    "SecureLink", "Project", "TimeEntry", "PortalAccess", "IdempotencyKey",
+    "SecureLink", "Project", "TimeEntry", "ApprovalRequest", "ApprovalItem", "PortalAccess",
+    "IdempotencyKey",
 )  # fmt: skip
 UNSCOPED = re.compile(rf"\b({'|'.join(BUSINESS_MODELS)})\.objects\.(?!for_org\(|for_customer\()")
 
@@ -18,7 +19,8 @@ UNSCOPED = re.compile(rf"\b({'|'.join(BUSINESS_MODELS)})\.objects\.(?!for_org\(|
 def request_facing_files():
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        if path.name in ("views.py", "forms.py", "serializers.py") or "/views/" in rel:
+        # account_views.py, project_serializers.py… are request-facing too.
+        if path.name.endswith(("views.py", "forms.py", "serializers.py")) or "/views/" in rel:
             yield path
 
 
