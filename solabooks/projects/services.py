@@ -168,6 +168,12 @@ def update_project(*, project: Project, data: ProjectInput, actor: Actor, custom
                 "This project has approved or invoiced time for its customer; it cannot move "
                 "to another."
             )
+        if new_customer.currency != project.customer.currency:
+            raise DomainError(
+                f"The project's rates and budget are in {project.customer.currency}; "
+                f"{new_customer.name} is billed in {new_customer.currency}. Start a new "
+                "project for that customer instead."
+            )
         changed["customer"] = {"from": project.customer.name, "to": new_customer.name}
         # Revoked, not only dead while the customers differ: moving the project back must
         # not bring the old customer's links back to life.

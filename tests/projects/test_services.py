@@ -267,3 +267,21 @@ def test_an_invoice_of_project_time_cannot_move_to_another_customer(
     with pytest.raises(DomainError, match="void it to release the time"):
         reassign_document(document=invoice, new_customer=other_customer, actor=staff_actor)
     assert Document.objects.get(pk=invoice.pk).customer_id == project.customer_id
+
+
+def test_a_project_does_not_move_to_a_customer_billed_in_another_currency(
+    project, org, staff_actor
+):
+    from solabooks.projects.services import ProjectInput, update_project
+    from tests.factories import CustomerFactory
+
+    euro_customer = CustomerFactory(organization=org, currency="EUR")
+    with pytest.raises(DomainError, match="billed in EUR"):
+        update_project(
+            project=project,
+            customer=euro_customer,
+            actor=staff_actor,
+            data=ProjectInput(name=project.name, default_rate=project.default_rate),
+        )
+    project.refresh_from_db()
+    assert project.customer.currency == "USD"
