@@ -82,3 +82,57 @@ def make_document(
         type(document).objects.filter(pk=document.pk).update(state=state)
         document.refresh_from_db()
     return document
+
+
+def make_project_with_time(*, customer, staff=None, name: str = "Website redesign") -> dict:
+    """A project of `customer`, made through the real services, with one time entry in each
+    place a staff URL can name: `entry` (pending, editable), `waiting` (in the open
+    `approval_request`) and `approved` (approved by the customer, ready to invoice).
+    `staff` (a member of the business) logs the time; None: nobody in particular."""
+    from solabooks.projects import approvals
+    from solabooks.projects.services import (
+        EntryInput,
+        ProjectInput,
+        add_time_entries,
+        create_project,
+    )
+
+    actor = Actor(type="staff", user=staff, label=staff.email) if staff else Actor.system()
+    project = create_project(
+        organization=customer.organization,
+        customer=customer,
+        actor=actor,
+        data=ProjectInput(name=name, default_rate=Decimal("100")),
+    )
+    day = datetime.date(2026, 11, 2)
+    entry, waiting, approved = add_time_entries(
+        project=project,
+        actor=actor,
+        entries=[
+            EntryInput(date=day, hours=Decimal("1.5"), description="Design"),
+            EntryInput(date=day, hours=Decimal("2"), description="Build"),
+            EntryInput(date=day, hours=Decimal("0.5"), description="Review"),
+        ],
+    )
+    decided = approvals.request_time_approval(
+        project=project, actor=actor, entry_ids=[approved.pk]
+    ).approval_request
+    items = list(decided.items.all())
+    approvals.decide_time(
+        approval_request=decided,
+        decisions={items[0].pk: ("approve", "")},
+        seen_fingerprint=approvals.request_fingerprint(decided, items),
+        actor=Actor.system(),
+    )
+    approval_request = approvals.request_time_approval(
+        project=project, actor=actor, entry_ids=[waiting.pk]
+    ).approval_request
+    for row in (entry, waiting, approved):
+        row.refresh_from_db()
+    return {
+        "project": project,
+        "entry": entry,
+        "waiting": waiting,
+        "approved": approved,
+        "approval_request": approval_request,
+    }

@@ -409,7 +409,11 @@ def decide_time(
                     code="comment_required",
                 )
             if len(comment) > MAX_COMMENT:
-                raise DomainError(f"A comment can be at most {MAX_COMMENT} characters.")
+                raise DomainError(
+                    f"A comment can be at most {MAX_COMMENT} characters.", code="bad_comment"
+                )
+            if "\x00" in comment:  # PostgreSQL stores no NUL, in text or in JSON
+                raise DomainError("A comment cannot contain a NUL character.", code="bad_comment")
             item.comment = comment
             rejected.append(item)
         elif choice == APPROVE:

@@ -188,17 +188,25 @@ def update_project(*, project: Project, data: ProjectInput, actor: Actor, custom
             from .approvals import close_request_for_move
 
             close_request_for_move(approval_request=approval_request, actor=actor)
+        # Revoked, not only dead while the customers differ: moving the project back must
+        # not bring the old links back to life (as with a re-assigned document's links).
+        links_revoked = SecureLink.objects.filter(project=project, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_reason="reassigned"
+        )
         project.customer = new_customer
     if not changed:
         return project
     project.save()
+    details = {"changed": changed}
+    if moved:
+        details["links_revoked"] = links_revoked
     record_activity(
         organization=project.organization,
         project=project,
         customer=project.customer,
         verb=Verb.PROJECT_EDITED,
         actor=actor,
-        details={"changed": changed},
+        details=details,
     )
     return project
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
+from django.core.exceptions import SuspiciousOperation
+from django.core.handlers.exception import response_for_exception
 from django.http import (
     Http404,
     HttpRequest,
@@ -96,6 +98,10 @@ def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             response = handler(request, *args, **kwargs)
         except Http404 as exception:
             response = get_resolver().resolve_error_handler(404)(request, exception)
+        except SuspiciousOperation as exception:
+            # A body with too many fields or too large: Django's own 400 (and security
+            # log), but with the token headers, like every other answer on this URL.
+            response = response_for_exception(request, exception)
         for header, value in TOKEN_HEADERS.items():
             response[header] = value
         if not response.get("Content-Type", "").startswith("text/html"):

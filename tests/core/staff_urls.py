@@ -1,8 +1,9 @@
 """The staff URL patterns, read from the resolver, so tests cover URLs added later too.
 
-Customer-facing token pages (/i/, /q/), the customer portal, the API and the staff password
-pages have their own scoping and their own tests; everything else under /finance/ is a
-staff page.
+Customer-facing token pages (/i/, /q/, /p/, /t/), the customer portal, the API and the
+staff password pages have their own scoping and their own tests; everything else under
+/finance/ is a staff page. The secure-link pages are listed by `link_urls()`, so the
+site-wide bad-input test covers them too.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ NOT_STAFF = (
     "finance/password/",
     "finance/i/",
     "finance/q/",
+    # A project share and a time approval (projects.link_urls): secure links like /i/, /q/.
+    "finance/p/",
+    "finance/t/",
     "finance/customer-portal/",
     "finance/api/",
     "finance/health/",
@@ -66,6 +70,22 @@ def staff_urls() -> list[StaffUrl]:
         url
         for url in _walk(get_resolver().url_patterns)
         if url.route.startswith("finance/") and not url.route.startswith(NOT_STAFF)
+    ]
+
+
+# Emailed one-time tokens for accounts (reset, set-up, unlock): not secure links.
+ACCOUNT_TOKEN_PREFIXES = ("finance/password/", "finance/customer-portal/")
+
+
+def link_urls() -> list[StaffUrl]:
+    """The customer's secure-link pages: every /finance/ URL with a token that is not an
+    account token."""
+    return [
+        url
+        for url in _walk(get_resolver().url_patterns)
+        if url.route.startswith("finance/")
+        and "token" in url.kwargs
+        and not url.route.startswith(ACCOUNT_TOKEN_PREFIXES)
     ]
 
 

@@ -2,21 +2,29 @@
 a half-written record. Run on SQLite and on PostgreSQL (which refuses NUL in text, and
 whose inet column refuses a malformed address)."""
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from solabooks.activity.models import Activity
 from solabooks.activity.services import Actor
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, DocumentLine, Payment, PaymentAllocation
-from solabooks.documents.services import transition_document
+from solabooks.documents.services import record_payment, transition_document
+from solabooks.mail.models import OutboxMessage
+from solabooks.projects import approvals
+from solabooks.projects.models import ApprovalItem, ApprovalRequest, Project, TimeEntry
+from solabooks.sharing.models import LinkPurpose, SecureLink
+from solabooks.sharing.services import issue_link, mint_link
 from solabooks.tenancy.models import ApiKey, Membership, Organization, User
 from tests.documents.helpers import document_post
-from tests.factories import make_document
+from tests.factories import make_document, make_project_with_time
 
-from .staff_urls import staff_urls
+from .staff_urls import link_urls, staff_urls
+from .test_review_cross_business_urls import id_kinds
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +51,8 @@ NASTY = [
 ]
 
 ROWS = (Organization, User, Membership, ApiKey, Customer, Document, DocumentLine, Payment,
-        PaymentAllocation, Activity)  # fmt: skip
+        PaymentAllocation, Activity, Project, TimeEntry, ApprovalRequest, ApprovalItem,
+        SecureLink, OutboxMessage)  # fmt: skip
 
 
 def counts() -> dict:
@@ -52,15 +61,35 @@ def counts() -> dict:
 
 @pytest.fixture
 def world(org, owner, manager, customer):
-    """An invoice (sent, open), a draft quote, a payment: something for every form."""
+    """An invoice (sent, open), a draft quote, a payment, a project with time (pending,
+    waiting in an open approval request, approved): something for every form and page."""
+    system = Actor.system()
     invoice = make_document(customer=customer)
-    transition_document(document=invoice, action="mark_sent", actor=Actor.system())
+    transition_document(document=invoice, action="mark_sent", actor=system)
     quote = make_document(customer=customer, kind="quote")
+    paid = make_document(customer=customer)
+    transition_document(document=paid, action="mark_sent", actor=system)
+    payment = record_payment(
+        organization=org,
+        customer=customer,
+        actor=system,
+        date=paid.issue_date,
+        amount=Decimal("10"),
+        method="cash",
+        allocations=[(paid, Decimal("10"))],
+    )
+    work = make_project_with_time(customer=customer, staff=owner)
     return {
         "customer": customer,
         "invoice": invoice,
+        "document": invoice,
         "quote": quote,
+        "payment": payment,
         "membership": Membership.objects.get(organization=org, user=manager),
+        "owner": owner,
+        "project": work["project"],
+        "time_entry": work["entry"],
+        "approval_request": work["approval_request"],
     }
 
 
@@ -81,6 +110,28 @@ def settings_body(org) -> dict:
     }
 
 
+PROJECT_BODY = {
+    "customer": "CUSTOMER",
+    "name": "Fuzz project",
+    "description": "Work",
+    "status": "active",
+    "budget_hours": "10",
+    "budget_amount": "1000",
+    "default_rate": "100",
+    "show_entries": "on",
+    "show_rates": "on",
+    "show_staff": "on",
+    "portal_visible": "on",
+}
+TIME_ROW = {
+    "date": "2026-11-03",
+    "staff_member": "ME",
+    "hours": "1:30",
+    "description": "Fuzzing",
+    "billable": "on",
+    "rate": "90",
+}
+
 CUSTOMER_BODY = {
     "name": "Fuzz Ltd",
     "email": "fuzz@client.test",
@@ -93,9 +144,11 @@ CUSTOMER_BODY = {
 def forms(world, org) -> dict:
     """name -> (url, valid body). Each field of each body gets every NASTY value.
 
-    "INVOICE" in a key and "OTHER" as a value are filled in with real ids by `form_case`.
+    "INVOICE" in a key and "OTHER" (another customer), "CUSTOMER" (the world's customer),
+    "ME" (the owner) and "ENTRY" (the pending time entry) as values are filled in with
+    real ids by `form_case`.
     """
-    invoice, customer = world["invoice"], world["customer"]
+    invoice, customer, project = world["invoice"], world["customer"], world["project"]
     payment = {
         "customer": str(customer.pk),
         "date": "2025-03-01",
@@ -159,6 +212,40 @@ def forms(world, org) -> dict:
             lambda: reverse("portal-access-enable", args=[customer.pk]),
             {"confirm_email": customer.email},
         ),
+        "project-create": (lambda: reverse("project-create"), PROJECT_BODY),
+        "project-edit": (
+            lambda: reverse("project-edit", args=[project.pk]),
+            {**PROJECT_BODY, "customer": "OTHER"},
+        ),
+        "project-status": (
+            lambda: reverse("project-status", args=[project.pk]),
+            {"action": "hold"},
+        ),
+        "time-add": (
+            lambda: reverse("project-time-add", args=[project.pk]),
+            {
+                "time-TOTAL_FORMS": "2",
+                "time-INITIAL_FORMS": "0",
+                **{f"time-0-{name}": value for name, value in TIME_ROW.items()},
+                **{f"time-1-{name}": value for name, value in TIME_ROW.items()},
+            },
+        ),
+        "time-edit": (
+            lambda: reverse("time-entry-edit", args=[project.pk, world["time_entry"].pk]),
+            TIME_ROW,
+        ),
+        "project-share": (
+            lambda: reverse("project-share", args=[project.pk]),
+            {"message": "Here it is"},
+        ),
+        "request-approval": (
+            lambda: reverse("project-request-approval", args=[project.pk]),
+            {"entries": "ENTRY", "message": "Please approve"},
+        ),
+        "project-invoice": (
+            lambda: reverse("project-invoice", args=[project.pk]),
+            {"grouping": "entry"},
+        ),
     }
 
 
@@ -172,7 +259,8 @@ def _static_fields() -> list[tuple[str, str]]:
     stub_org = type("Org", (), {k: "" for k in ("name", "address", "reply_to_email",
         "brand_colour", "default_currency", "time_zone", "payment_terms_days",
         "invoice_prefix", "quote_prefix", "sales_order_prefix", "receipt_prefix", "pk")})()  # fmt: skip
-    stub = {"customer": _Stub(), "invoice": _Stub(), "quote": _Stub(), "membership": _Stub()}
+    stub = {name: _Stub() for name in ("customer", "invoice", "quote", "membership", "project",
+                                       "time_entry")}  # fmt: skip
     return [(name, field) for name, (_, body) in forms(stub, stub_org).items() for field in body]
 
 
@@ -181,10 +269,16 @@ FORM_FIELDS = _static_fields()
 
 def form_case(world, org, other_customer, name: str) -> tuple[str, dict]:
     url, body = forms(world, org)[name]
+    fill = {
+        "OTHER": other_customer.pk,
+        "CUSTOMER": world["customer"].pk,
+        "ME": world["owner"].pk,
+        "ENTRY": world["time_entry"].pk,
+    }
     real = {}
     for key, value in body.items():
         key = key.replace("INVOICE", str(world["invoice"].pk))
-        real[key] = str(other_customer.pk) if value == "OTHER" else value
+        real[key] = str(fill[value]) if value in fill else value
     return url(), real
 
 
@@ -198,9 +292,10 @@ def test_every_field_of_every_form_survives_nasty_values(
         before = counts()
         response = owner_client.post(url, {**body, field: value})
         assert response.status_code < 500, (form_name, field, value)
-        if response.status_code == 200 and not response.context.get("new_key"):
+        if response.status_code in (200, 400) and not response.context.get("new_key"):
             # The form came back with its errors (the API key page alone answers a
-            # success with 200, showing the new key once): nothing at all was written.
+            # success with 200, showing the new key once; the project pages answer their
+            # errors with 400): nothing at all was written.
             assert counts() == before, (form_name, field, value)
             assert b"errorlist" in response.content or b"message error" in response.content
 
@@ -220,22 +315,18 @@ def test_a_field_sent_twice_or_left_out_is_never_a_500(
         assert owner_client.post(url, doubled).status_code < 500, field
 
 
-QUERY_PARAMS = ["page", "customer", "state", "kind", "q", "number", "next", "organization"]
+QUERY_PARAMS = ["page", "customer", "state", "kind", "q", "number", "next", "organization",
+                "status", "format"]  # fmt: skip
 
 
 @pytest.mark.parametrize("url", [u for u in staff_urls() if u.allows("get") is not False], ids=str)
 def test_every_query_parameter_of_every_page_survives_nasty_values(owner_client, world, url):
-    kwargs = {}
-    if "pk" in url.kwargs:
-        obj = {"customer": world["customer"], "payment": None}.get(url.route.split("/")[1])
-        kwargs["pk"] = (obj or world["invoice"]).pk
-        if url.route.startswith("finance/customers/"):
-            kwargs["pk"] = world["customer"].pk
-        if url.route.startswith("finance/settings/members/"):
-            kwargs["pk"] = world["membership"].pk
+    kwargs = {name: world[kind].pk for name, kind in id_kinds(url).items() if name in url.kwargs}
     if "kind" in url.kwargs:
         kwargs["kind"] = "invoice"
     path = reverse(url.name, kwargs=kwargs)
+    # The page itself answers (real ids of ours, not a 404 that would prove nothing).
+    assert owner_client.get(path).status_code != 404, url.route
     for value in NASTY:
         response = owner_client.get(path, {param: value for param in QUERY_PARAMS})
         assert response.status_code < 500, (url.route, value)
@@ -370,3 +461,122 @@ def test_money_never_shows_a_float_artifact(owner_client, world):
     )
     document = Document.objects.for_org(world["customer"].organization).latest("pk")
     assert document.total == Decimal("1.00")
+
+
+# --- The customer's secure-link pages (/i/, /q/, /p/, /t/) ------------------------------
+
+# What each link page's forms post, with SHOWN (the approval page's fingerprint), ITEM (the
+# approval item's id) and VERSION (the quote's content version) filled in by `link_case`.
+LINK_FORMS = {
+    "link-document": {"op": "request_access", "email": "someone@elsewhere.test"},
+    "link-quote": {
+        "op": "accept",
+        "accept-version": "VERSION",
+        "accept-signer_name": "Jane Baker",
+        "decline-version": "VERSION",
+        "decline-reason": "Too dear",
+    },
+    "link-project": {"op": "request_access", "email": "someone@elsewhere.test"},
+    "link-time-approval": {
+        "op": "decide",
+        "shown": "SHOWN",
+        "decision-ITEM": "reject",
+        "comment-ITEM": "Two hours, not three",
+    },
+}
+LINK_FIELDS = [(name, field) for name, body in LINK_FORMS.items() for field in body]
+LINK_QUERY_PARAMS = ["page", "format", "op", "state", "next", "token"]
+
+
+class _Undo(Exception):
+    pass
+
+
+@contextmanager
+def undone():
+    """Run a request and roll back what it wrote, so every nasty value meets the page as
+    it was (an approval request still waiting, a quote still open)."""
+    try:
+        with transaction.atomic():
+            yield
+            raise _Undo
+    except _Undo:
+        pass
+
+
+@pytest.fixture
+def links(world) -> dict:
+    """name -> (path, placeholders): a real, open link of every kind."""
+    system = Actor.system()
+    quote = make_document(customer=world["customer"], kind="quote")
+    transition_document(document=quote, action="mark_sent", actor=system)
+    quote.refresh_from_db()
+    project, approval_request = world["project"], world["approval_request"]
+    project_link = mint_link(
+        organization=project.organization,
+        customer=project.customer,
+        purpose=LinkPurpose.PROJECT_SHARE,
+        project=project,
+        actor=system,
+    )
+    approval_link = mint_link(
+        organization=project.organization,
+        customer=project.customer,
+        purpose=LinkPurpose.TIME_APPROVAL,
+        project=project,
+        approval_request=approval_request,
+        actor=system,
+    )
+    item = approval_request.items.get()
+    shown = approvals.request_fingerprint(approval_request, [item])
+    invoice_link = issue_link(document=world["invoice"], actor=system)
+    return {
+        "link-document": (reverse("link-document", args=[invoice_link.raw_token]), {}),
+        "link-quote": (
+            reverse("link-quote", args=[issue_link(document=quote, actor=system).raw_token]),
+            {"VERSION": quote.content_version},
+        ),
+        "link-project": (reverse("link-project", args=[project_link.raw_token]), {}),
+        "link-time-approval": (
+            reverse("link-time-approval", args=[approval_link.raw_token]),
+            {"SHOWN": shown, "ITEM": item.pk},
+        ),
+    }
+
+
+def link_case(links, name: str) -> tuple[str, dict]:
+    path, fill = links[name]
+    body = {}
+    for key, value in LINK_FORMS[name].items():
+        key = key.replace("ITEM", str(fill.get("ITEM", "")))
+        body[key] = str(fill[value]) if value in fill else value
+    return path, body
+
+
+def test_every_link_page_is_known_here():
+    """A secure-link page added later must say how to mint its link and what it posts."""
+    assert {url.name for url in link_urls()} == set(LINK_FORMS)
+
+
+@pytest.mark.parametrize("url", link_urls(), ids=str)
+def test_every_query_parameter_of_every_link_page_survives_nasty_values(client, links, url):
+    path, _ = links[url.name]
+    assert client.get(path).status_code == 200  # a real, open link
+    for value in NASTY:
+        with undone():
+            response = client.get(path, {param: value for param in LINK_QUERY_PARAMS})
+        assert response.status_code < 500, (url.name, value)
+
+
+@pytest.mark.parametrize("name,field", LINK_FIELDS, ids=[f"{n}:{f}" for n, f in LINK_FIELDS])
+def test_every_field_of_every_link_page_survives_nasty_values(client, links, name, field):
+    path, body = link_case(links, name)
+    field = field.replace("ITEM", str(links[name][1].get("ITEM", "")))
+    with undone():  # the valid body does work, so the nasty values below are refused by it
+        assert client.post(path, body).status_code in (200, 302)
+    for value in NASTY:
+        with undone():
+            response = client.post(path, {**body, field: value})
+        assert response.status_code < 500, (name, field, value)
+        if response.status_code == 400:
+            assert response.content.strip(), (name, field, value)  # says what is wrong

@@ -6,6 +6,7 @@ of a kind not listed here fails `test_every_staff_pk_url_names_a_known_object`, 
 author has to say what the id is.
 """
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,7 @@ from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
 from tests.documents.helpers import document_post
-from tests.factories import MembershipFactory, make_document
+from tests.factories import MembershipFactory, make_document, make_project_with_time
 
 from .staff_urls import staff_pk_urls
 
@@ -32,7 +33,12 @@ OBJECT_BY_PREFIX = {
     "finance/settings/members/<int:pk>/": "membership",
     "finance/settings/api-keys/<int:pk>/": "api_key",
     "finance/links/<int:pk>/": "secure_link",
+    "finance/projects/<int:pk>/": "project",
 }
+# What the other ids of a staff URL name (a project's time entry, its approval request).
+OBJECT_BY_KWARG = {"entry_pk": "time_entry", "request_pk": "approval_request"}
+# Ids that are no object: document-list's <kind> and the like.
+NOT_AN_ID = {"kind"}
 # Pages SPEC 1 gives to owners only: other roles are refused before any lookup (403).
 OWNER_ONLY_PREFIX = "finance/settings/"
 
@@ -53,6 +59,35 @@ POST_BODIES = {
     },
     "portal-access-enable": {"confirm_email": "x@elsewhere.test"},
     "member-role": {"role": "accountant"},
+    # Projects: move it to one of ours, close it, log, edit and send its time, invoice it.
+    "project-edit": {
+        "customer": "MINE",
+        "name": "Hijacked",
+        "status": "active",
+        "default_rate": "1",
+        "show_entries": "on",
+    },
+    "project-status": {"action": "close"},
+    "project-time-add": {
+        "time-TOTAL_FORMS": "1",
+        "time-INITIAL_FORMS": "0",
+        "time-0-date": "2026-11-03",
+        "time-0-staff_member": "ME",
+        "time-0-hours": "8",
+        "time-0-description": "Hijacked",
+        "time-0-billable": "on",
+    },
+    "time-entry-edit": {
+        "date": "2026-11-03",
+        "staff_member": "ME",
+        "hours": "9",
+        "description": "Hijacked",
+        "billable": "on",
+        "rate": "1",
+    },
+    "project-share": {"message": "Hello"},
+    "project-request-approval": {"entries": "ENTRY", "message": "Hello"},
+    "project-invoice": {"grouping": "entry"},
 }
 
 PK_URLS = staff_pk_urls()
@@ -65,10 +100,29 @@ def object_kind(url) -> str | None:
     return None
 
 
+def id_kinds(url) -> dict[str, str | None]:
+    """URL keyword -> the kind of object it names, for every id of `url`."""
+    kinds = {"pk": object_kind(url)}
+    kinds.update({name: OBJECT_BY_KWARG.get(name) for name in url.kwargs if name != "pk"})
+    return {name: kind for name, kind in kinds.items() if name not in NOT_AN_ID}
+
+
+def url_kwargs(url, objects: dict) -> list[dict]:
+    """Every way of filling the ids of `url` from `objects` (kind -> objects)."""
+    kinds = id_kinds(url)
+    choices = [objects[kind] for kind in kinds.values()]
+    return [
+        {name: obj.pk for name, obj in zip(kinds, combo, strict=True)}
+        for combo in itertools.product(*choices)
+    ]
+
+
 def test_every_staff_pk_url_names_a_known_object():
     assert PK_URLS, "the resolver walk found no staff URL with an id"
-    unknown = [url.route for url in PK_URLS if object_kind(url) is None]
-    assert not unknown, f"Say which object these ids name (OBJECT_BY_PREFIX): {unknown}"
+    unknown = [url.route for url in PK_URLS if None in id_kinds(url).values()]
+    assert not unknown, (
+        f"Say which object these ids name (OBJECT_BY_PREFIX, OBJECT_BY_KWARG): {unknown}"
+    )
 
 
 @pytest.fixture
@@ -97,6 +151,7 @@ def theirs(other_org, other_owner, foreign_customer):
     create_api_key(organization=other_org, actor=system, name="Their sync")
     MembershipFactory(organization=other_org, role="manager")
     link = issue_link(document=invoice, actor=system).link
+    work = make_project_with_time(customer=foreign_customer, staff=other_owner)
     return {
         "customer": [foreign_customer],
         "document": [invoice, paid_invoice, quote, sales_order, receipt],
@@ -104,7 +159,16 @@ def theirs(other_org, other_owner, foreign_customer):
         "membership": list(Membership.objects.filter(organization=other_org)),
         "api_key": list(ApiKey.objects.filter(organization=other_org)),
         "secure_link": [link],
+        "project": [work["project"]],
+        # Pending (editable), waiting in the open request, approved (ready to invoice).
+        "time_entry": [work["entry"], work["waiting"], work["approved"]],
+        "approval_request": [work["approval_request"]],
     }
+
+
+@pytest.fixture
+def our_work(customer, owner) -> dict:
+    return make_project_with_time(customer=customer, staff=owner)
 
 
 def snapshot() -> dict:
@@ -116,9 +180,24 @@ def snapshot() -> dict:
     return rows
 
 
-def body_for(url, customer) -> dict:
+def body_for(url, *, customer, user, objects: dict) -> dict:
+    """The POST body of `url`, with MINE (our customer), ME (the signed-in user) and ENTRY
+    (the first time entry of `objects`) filled in."""
+    fill = {"MINE": customer.pk, "ME": user.pk, "ENTRY": objects["time_entry"][0].pk}
     data = POST_BODIES.get(url.name, {})
-    return {k: (str(customer.pk) if v == "MINE" else v) for k, v in data.items()}
+    return {k: str(fill[v]) if v in fill else v for k, v in data.items()}
+
+
+def _assert_404_everywhere(client, user, url, method, targets, *, customer, objects, role):
+    allowed = {404}
+    if url.allows(method) is not True:
+        allowed.add(405)  # the method is refused whatever the id: nothing is revealed
+    if role != "owner" and url.route.startswith(OWNER_ONLY_PREFIX):
+        allowed.add(403)  # refused by role before any lookup
+    body = body_for(url, customer=customer, user=user, objects=objects)
+    for kwargs in targets:
+        response = getattr(client, method)(reverse(url.name, kwargs=kwargs), body)
+        assert response.status_code in allowed, (url.route, method, kwargs, response)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -128,24 +207,74 @@ def test_another_business_object_is_404_on_every_staff_url(
     request, theirs, customer, url, role, method
 ):
     client = request.getfixturevalue(f"{role}_client")
-    targets = theirs[object_kind(url)]
+    user = request.getfixturevalue(role)
+    targets = url_kwargs(url, theirs)
+    assert targets, url.route
     before = snapshot()
-    for target in targets:
-        response = getattr(client, method)(
-            reverse(url.name, kwargs={"pk": target.pk}), body_for(url, customer)
-        )
-        allowed = {404}
-        if url.allows(method) is not True:
-            allowed.add(405)  # the method is refused whatever the id: nothing is revealed
-        if role != "owner" and url.route.startswith(OWNER_ONLY_PREFIX):
-            allowed.add(403)  # refused by role before any lookup
-        assert response.status_code in allowed, (url.route, method, target, response)
+    _assert_404_everywhere(
+        client, user, url, method, targets, customer=customer, objects=theirs, role=role
+    )
+    assert snapshot() == before
+
+
+SUB_ID_URLS = [url for url in PK_URLS if len(id_kinds(url)) > 1]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("url", SUB_ID_URLS, ids=str)
+def test_another_business_entry_or_request_under_our_project_is_404(
+    manager_client, manager, theirs, our_work, customer, url, method
+):
+    """Our own project's id in the URL does not let another business's time entry or
+    approval request through: the second id is looked up within the first."""
+    mixed = {**theirs, "project": [our_work["project"]]}
+    targets = url_kwargs(url, mixed)
+    before = snapshot()
+    _assert_404_everywhere(
+        manager_client, manager, url, method, targets,
+        customer=customer, objects=mixed, role="manager",
+    )  # fmt: skip
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("url", SUB_ID_URLS, ids=str)
+def test_an_entry_or_request_of_another_of_our_projects_is_404(
+    owner_client, owner, customer, other_customer, url, method
+):
+    """Within one business, too: project A's URL with project B's entry or request."""
+    first = make_project_with_time(customer=customer, staff=owner, name="First")
+    second = make_project_with_time(customer=other_customer, staff=owner, name="Second")
+    mixed = {
+        "project": [first["project"]],
+        "time_entry": [second["entry"], second["waiting"], second["approved"]],
+        "approval_request": [second["approval_request"]],
+    }
+    before = snapshot()
+    _assert_404_everywhere(
+        owner_client, owner, url, method, url_kwargs(url, mixed),
+        customer=customer, objects=mixed, role="owner",
+    )  # fmt: skip
     assert snapshot() == before
 
 
 @pytest.mark.parametrize("url", [u for u in PK_URLS if u.allows("get") is not False], ids=str)
 def test_the_owning_business_does_reach_them(other_client, theirs, url):
     """The same ids work for their own staff, so the 404s above are the scope at work."""
-    for target in theirs[object_kind(url)]:
-        response = other_client.get(reverse(url.name, kwargs={"pk": target.pk}))
-        assert response.status_code in (200, 302), (url.route, target)
+    for kwargs in url_kwargs(url, theirs):
+        response = other_client.get(reverse(url.name, kwargs=kwargs))
+        assert response.status_code in (200, 302), (url.route, kwargs)
+
+
+@pytest.mark.parametrize("url", [u for u in SUB_ID_URLS if u.allows("post")], ids=str)
+def test_the_owning_business_can_post_them(other_client, other_owner, theirs, url):
+    """And a POST from their own staff does act (edit or delete the pending entry, take the
+    waiting one out of its request, withdraw the request), so the POSTs above are real."""
+    pending, waiting, _ = theirs["time_entry"]
+    work = {**theirs, "time_entry": [pending if url.name.startswith("time-entry") else waiting]}
+    body = body_for(url, customer=theirs["customer"][0], user=other_owner, objects=work)
+    before = snapshot()
+    for kwargs in url_kwargs(url, work):
+        response = other_client.post(reverse(url.name, kwargs=kwargs), body)
+        assert response.status_code == 302, (url.route, kwargs)
+    assert snapshot() != before

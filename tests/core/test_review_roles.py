@@ -12,10 +12,10 @@ from solabooks.documents.services import record_payment, transition_document
 from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
-from tests.factories import UserFactory, make_document
+from tests.factories import UserFactory, make_document, make_project_with_time
 
 from .staff_urls import staff_urls
-from .test_review_cross_business_urls import OWNER_ONLY_PREFIX, object_kind, snapshot
+from .test_review_cross_business_urls import OWNER_ONLY_PREFIX, id_kinds, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +50,11 @@ def ours(org, owner, manager, customer):
         allocations=[(invoice, Decimal("10"))],
     )
     create_api_key(organization=org, actor=system, name="Our sync")
+    work = make_project_with_time(customer=customer, staff=owner)
     return {
+        "project": work["project"],
+        "time_entry": work["entry"],
+        "approval_request": work["approval_request"],
         "customer": customer,
         "document": invoice,
         "payment": payment,
@@ -61,9 +65,7 @@ def ours(org, owner, manager, customer):
 
 
 def url_for(url, ours) -> str:
-    kwargs = {}
-    if "pk" in url.kwargs:
-        kwargs["pk"] = ours[object_kind(url)].pk
+    kwargs = {name: ours[kind].pk for name, kind in id_kinds(url).items() if name in url.kwargs}
     if "kind" in url.kwargs:
         kwargs["kind"] = "invoice"
     return reverse(url.name, kwargs=kwargs)

@@ -176,7 +176,7 @@ def _decide(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
             actor=link_actor(request, access),
         )
     except DomainError as error:
-        if error.code in ("comment_required", "empty"):
+        if error.code in ("comment_required", "bad_comment", "empty"):
             form.add_error(None, error.message)
             return _approval_page(request, access, form=form, status=400)
         # Changed since shown, already decided, withdrawn: the page as it is now.
