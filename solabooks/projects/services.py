@@ -175,13 +175,6 @@ def update_project(*, project: Project, data: ProjectInput, actor: Actor, custom
                 "project for that customer instead."
             )
         changed["customer"] = {"from": project.customer.name, "to": new_customer.name}
-        # Revoked, not only dead while the customers differ: moving the project back must
-        # not bring the old customer's links back to life.
-        revoked = SecureLink.objects.filter(project=project, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_reason="reassigned"
-        )
-        if revoked:
-            changed["links_revoked"] = revoked
         for approval_request in ApprovalRequest.objects.filter(
             project=project, state=RequestState.OPEN
         ):
