@@ -110,3 +110,26 @@ def test_budget_burn_bar_turns_amber_at_80_and_red_past_100(
     assert f'<style nonce="{nonce}">#burn-fill-1 {{ width: {width}%; }}</style>' in html
     assert f"'nonce-{nonce}'" in page["Content-Security-Policy"]
     assert 'style="width' not in html
+
+
+def test_the_invoice_page_names_the_project_time_it_bills(
+    owner_client, project, entries, request_approval, staff_actor
+):
+    from solabooks.projects import approvals, invoicing
+    from solabooks.projects.models import ApprovalRequest
+
+    result, _ = request_approval(project)
+    approval_request = ApprovalRequest.objects.get(pk=result.approval_request.pk)
+    approvals.decide_time(
+        approval_request=approval_request,
+        decisions={},
+        approve_all=True,
+        seen_fingerprint=approvals.request_fingerprint(
+            approval_request, list(approval_request.items.order_by("date", "id"))
+        ),
+        actor=staff_actor,
+    )
+    invoice = invoicing.invoice_approved_time(project=project, grouping="day", actor=staff_actor)
+    html = owner_client.get(reverse("document-detail", args=[invoice.pk])).content.decode()
+    assert "Bills 6.75 hours of approved time (3 entries) on project" in html
+    assert reverse("project-detail", args=[project.pk]) in html

@@ -1,0 +1,24 @@
+"""Template tags for the projects app's seams in other apps' pages."""
+
+from django import template
+from django.db.models import Count, Sum
+
+from solabooks.projects.models import TimeEntry
+
+register = template.Library()
+
+
+@register.simple_tag
+def billed_time(document) -> dict | None:
+    """The project time an invoice bills (for its staff page): the project, how many
+    entries and hours. One query; None for any other document."""
+    if not document.is_invoice:
+        return None
+    rows = (
+        TimeEntry.objects.for_org(document.organization)
+        .filter(invoice=document)
+        .values("project_id", "project__name")
+        .annotate(entries=Count("id"), hours=Sum("hours"))
+        .order_by("project_id")[:1]
+    )
+    return rows[0] if rows else None
