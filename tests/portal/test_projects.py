@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
+from solabooks.core.errors import DomainError
 from solabooks.documents.services import reassign_document, transition_document
 from solabooks.portal.services import disable_portal_access
 from solabooks.projects import approvals
@@ -191,7 +192,7 @@ def test_related_invoices_open_in_the_portal_and_drafts_are_not_listed(
     assert portal.get(f"{BASE}/documents/{invoice.pk}/").status_code == 200
 
 
-def test_an_invoice_reassigned_to_another_customer_leaves_the_project_page(
+def test_an_invoice_of_project_time_stays_with_the_projects_customer(
     portal, customer, other_customer, project, entries, ask, staff_actor
 ):
     request = ask(project)
@@ -204,8 +205,12 @@ def test_an_invoice_reassigned_to_another_customer_leaves_the_project_page(
     )
     invoice = invoice_approved_time(project=project, grouping="entry", actor=staff_actor)
     invoice = transition_document(document=invoice, action="mark_sent", actor=staff_actor)
-    reassign_document(document=invoice, new_customer=other_customer, actor=staff_actor)
-    assert invoice.number not in portal.get(project_url(project)).content.decode()
+    assert invoice.number in portal.get(project_url(project)).content.decode()
+    # It cannot be re-assigned to another customer (who did not approve the time), so the
+    # project page never lists another customer's invoice.
+    with pytest.raises(DomainError, match="void it to release the time"):
+        reassign_document(document=invoice, new_customer=other_customer, actor=staff_actor)
+    assert invoice.number in portal.get(project_url(project)).content.decode()
 
 
 def test_the_project_page_costs_the_same_queries_however_many_entries(
