@@ -1,12 +1,15 @@
-"""The demo business behind ./scripts/demo: accounts, customers, and every kind of document
-in every state, all made through the real services so totals, numbers and Activity are real.
+"""The demo business behind ./scripts/demo: accounts, customers, every kind of document in
+every state, and projects with time and approval requests in every state (_demo_projects.py),
+all made through the real services so totals, numbers, links, emails and Activity are real.
 
 It creates accounts with a published password, so it runs only in demo mode
 (SOLABOOKS_DEMO=1, which ./scripts/demo sets) or with --force. Re-running it keeps what is
-there: if Demo Co exists it says so and stops.
+there: if Demo Co exists it says so and stops, only adding the demo projects to a Demo Co
+seeded before projects existed (one that has none).
 """
 
 import datetime
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,6 +20,7 @@ from django.utils import timezone
 
 from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
+from solabooks.customers.models import Customer
 from solabooks.customers.services import create_customer
 from solabooks.documents.models import Kind, PaymentMethod
 from solabooks.documents.services import (
@@ -27,6 +31,8 @@ from solabooks.documents.services import (
     transition_document,
 )
 from solabooks.tenancy.models import Membership, Organization, Role, User
+
+from . import _demo_projects
 
 DEMO_BUSINESS = "Demo Co"
 SECOND_BUSINESS = "Northwind Studio"
@@ -157,8 +163,14 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a published password, so it runs only in "
                 "demo mode (SOLABOOKS_DEMO=1, as ./scripts/demo sets) or with --force."
             )
-        if Organization.objects.filter(name=DEMO_BUSINESS).exists():
+        # Each email the seed sends is delivered by a task that logs two lines; dozens of
+        # them would bury the summary (and the accounts) the demo prints.
+        logging.getLogger("django_tasks").setLevel(logging.WARNING)
+        existing = Organization.objects.filter(name=DEMO_BUSINESS).first()
+        if existing is not None:
             self.stdout.write(f"{DEMO_BUSINESS} already exists; leaving its data as it is.")
+            if not _demo_projects.has_projects(existing):
+                self.add_projects_to(existing)
             return
         emails = [email for email, _, _ in DEMO_ACCOUNTS]
         if User.objects.filter(email__in=emails).exists():
@@ -208,13 +220,39 @@ class Command(BaseCommand):
                 planned, org=org, customers=customers, actors=actors, today=today, number=number
             )
 
+        projects = _demo_projects.seed_projects(
+            organization=org, customers=customers, actors=actors, today=today
+        )
         self.seed_second_business(owner=users[0], today=today)
         count = org.documents.count()
         return (
-            f"Created {DEMO_BUSINESS} ({count} documents, {len(customers)} customers) and "
+            f"Created {DEMO_BUSINESS} ({count} documents, {len(customers)} customers, "
+            f"{len(projects)} projects) and "
             f"{SECOND_BUSINESS}. Sign in as {', '.join(user.email for user in users)} "
             f"with the password {DEMO_PASSWORD!r}."
         )
+
+    def add_projects_to(self, org: Organization) -> None:
+        """A Demo Co seeded before projects existed gets its projects, if its demo
+        accounts and first two customers are still there."""
+        members = {
+            membership.user.email: membership.user
+            for membership in Membership.objects.filter(organization=org).select_related("user")
+        }
+        users = [members.get(email) for email, _, _ in DEMO_ACCOUNTS]
+        by_email = {c.email: c for c in Customer.objects.for_org(org)}
+        customers = [by_email.get(email) for _, email, _ in CUSTOMERS[:2]]
+        if None in users or None in customers:
+            self.stdout.write("Its demo accounts or customers changed; not adding demo projects.")
+            return
+        with transaction.atomic():
+            projects = _demo_projects.seed_projects(
+                organization=org,
+                customers=customers,
+                actors=[staff_actor(user) for user in users],
+                today=timezone.localdate(),
+            )
+        self.stdout.write(self.style.SUCCESS(f"Added {len(projects)} demo projects."))
 
     def make(self, planned: Planned, *, org, customers, actors, today, number: int) -> None:
         actor = actors[planned.by]
