@@ -101,6 +101,7 @@ def test_log_time_approve_and_invoice_exactly_the_approved_time(
     staff_page.reload()
     expect(entries_table.get_by_text("We agreed on 2 hours for wireframes")).to_be_visible()
     expect(staff_page.get_by_role("region", name="Activity")).to_contain_text("approved 4.25 h")
+    project_url = staff_page.url
     staff_page.get_by_role("link", name="Invoice approved time").click()
     staff_page.get_by_label("One line per entry").check()
     staff_page.get_by_role("button", name="Create draft invoice").click()
@@ -117,3 +118,10 @@ def test_log_time_approve_and_invoice_exactly_the_approved_time(
     assert invoice.subtotal == expected
     expect(staff_page.locator("body")).to_contain_text(money(expected))
     assert TimeEntry.objects.get(description="Wireframes").state == EntryState.REJECTED
+
+    # On a phone (390 px) neither the project page nor the customer's page scrolls sideways.
+    for page, url in ((staff_page, project_url), (customer_page, link)):
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(page, "phone")
