@@ -3,6 +3,7 @@
 from django import template
 from django.db.models import Count, Sum
 
+from solabooks.projects.hours import format_hours
 from solabooks.projects.models import TimeEntry
 
 register = template.Library()
@@ -22,3 +23,12 @@ def billed_time(document) -> dict | None:
         .order_by("project_id")[:1]
     )
     return rows[0] if rows else None
+
+
+@register.filter
+def hours(value) -> str:
+    """Hours as the invoice writes them, always two decimals ("20.50"), whatever a
+    database sum returned ("20.5"); "–" for none."""
+    if value in (None, ""):
+        return "–"
+    return format_hours(value)
