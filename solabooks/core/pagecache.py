@@ -13,6 +13,7 @@ processes never disagree, and nothing is shared that could leak between business
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -90,6 +91,34 @@ def personalize(html: str, request: HttpRequest) -> str:
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     return html.replace(NONCE_PLACEHOLDER, getattr(request, "csp_nonce", ""))
+
+
+# A rendered page cut at its placeholders (see split_shareable).
+ShareablePieces = tuple[bytes | str, ...]
+_PLACEHOLDERS = re.compile(f"({NONCE_PLACEHOLDER}|{CSRF_PLACEHOLDER})")
+
+
+def split_shareable(html: str) -> ShareablePieces:
+    """A shareable page as UTF-8 bytes cut at its placeholders, once when it is rendered:
+    the text as bytes, each placeholder as itself. `personalize_pieces()` then answers with
+    one join, where `personalize()` searches and copies the whole page per placeholder and
+    the response encodes it again (a tenth of a millisecond on a 200 kB page)."""
+    return tuple(
+        piece if piece in (NONCE_PLACEHOLDER, CSRF_PLACEHOLDER) else piece.encode()
+        for piece in _PLACEHOLDERS.split(html)
+        if piece
+    )
+
+
+def personalize_pieces(pieces: ShareablePieces, request: HttpRequest) -> bytes:
+    """personalize() for a page from split_shareable(): this request's nonce and CSRF
+    token in place, as the response's bytes."""
+    nonce = getattr(request, "csp_nonce", "").encode()
+    csrf = get_token(request).encode() if CSRF_PLACEHOLDER in pieces else b""
+    return b"".join(
+        piece if isinstance(piece, bytes) else (csrf if piece == CSRF_PLACEHOLDER else nonce)
+        for piece in pieces
+    )
 
 
 def has_pending_messages(request: HttpRequest) -> bool:

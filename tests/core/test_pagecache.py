@@ -26,7 +26,9 @@ from solabooks.core.pagecache import (
     clear_all_page_caches,
     has_pending_messages,
     personalize,
+    personalize_pieces,
     render_shareable,
+    split_shareable,
 )
 from solabooks.sharing.services import issue_link
 from tests.factories import make_document
@@ -284,6 +286,34 @@ def test_a_page_without_a_form_sets_no_csrf_cookie(settings):
     assert html == f'<style nonce="{request.csp_nonce}"></style><p>Hello</p>'
     response = respond(request, html)
     assert settings.CSRF_COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.django_db
+def test_a_page_cut_into_pieces_personalizes_as_the_whole_page_does(page_template):
+    request = browser_get(nonce="piece-n0nce")
+    html = render_shareable(request, page_template, {"label": "Zahlen · 10 €"})
+    pieces = split_shareable(html)
+    assert all(isinstance(piece, bytes) for piece in pieces[::2])  # the text, encoded once
+
+    page = personalize_pieces(pieces, request).decode()
+    assert NONCE.findall(page) == ["piece-n0nce"]
+    assert NONCE_PLACEHOLDER not in page and CSRF_PLACEHOLDER not in page
+    tokens = TOKEN.findall(page)
+    assert len(tokens) == 2 and len(set(tokens)) == 1
+    assert csrf_accepts(tokens[0], cookies_of(respond(request, page)))
+    # Apart from the (masked, so each time different) token, what personalize() gives.
+    whole = personalize(html, request)
+    assert TOKEN.sub("token", page) == TOKEN.sub("token", whole)
+    assert "Zahlen · 10 €" in page
+
+
+@pytest.mark.django_db
+def test_pieces_without_a_form_set_no_csrf_cookie(settings):
+    request = browser_get()
+    pieces = split_shareable(f'<style nonce="{NONCE_PLACEHOLDER}"></style><p>Hi</p>')
+    page = personalize_pieces(pieces, request)
+    assert page == f'<style nonce="{request.csp_nonce}"></style><p>Hi</p>'.encode()
+    assert settings.CSRF_COOKIE_NAME not in respond(request, page).cookies
 
 
 @pytest.mark.django_db

@@ -27,8 +27,9 @@ from solabooks.core.middleware import request_origin
 from solabooks.core.pagecache import (
     RenderedPageCache,
     has_pending_messages,
-    personalize,
+    personalize_pieces,
     render_shareable,
+    split_shareable,
 )
 from solabooks.sharing import tasks as sharing_tasks
 from solabooks.sharing.models import LinkPurpose
@@ -40,6 +41,7 @@ from solabooks.sharing.views import (
     REQUEST_ACCESS_PER_LINK,
     token_page,
 )
+from solabooks.tenancy.versions import version_key
 
 from .. import approvals
 from ..forms import TimeDecisionForm
@@ -47,6 +49,8 @@ from ..selectors import customer_project_context, customer_request_context
 
 OP_REQUEST_ACCESS, OP_DECIDE, OP_APPROVE_ALL = "request_access", "decide", "approve_all"
 PROJECT_PAGES = RenderedPageCache(max_entries=256)
+# An approval page of a few hundred entries is a few hundred kilobytes: fewer of them.
+APPROVAL_PAGES = RenderedPageCache(max_entries=64)
 
 
 def _find(token: str, purpose: str) -> ProjectLinkAccess:
@@ -126,10 +130,13 @@ def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
     template = "projects/link_project.html"
     if has_pending_messages(request):
         return render(request, template, context())
-    # Keyed by the business's data version, which moves with every recorded change.
-    key = (project.pk, link.organization.data_version, link.expires_at, page)
-    html = PROJECT_PAGES.get_or_render(key, lambda: render_shareable(request, template, context()))
-    return HttpResponse(personalize(html, request))
+    # Keyed by the business's data version, which moves with every recorded change (and
+    # kept at most a minute: version_key, should a version bump be lost).
+    key = (project.pk, version_key(link.organization), link.expires_at, page)
+    pieces = PROJECT_PAGES.get_or_render(
+        key, lambda: split_shareable(render_shareable(request, template, context()))
+    )
+    return HttpResponse(personalize_pieces(pieces, request))
 
 
 @token_page
@@ -153,9 +160,29 @@ def _approval_page(request, access, *, form: TimeDecisionForm | None = None, sta
     approval_request = access.approval_request
     approval_request.project = access.project
     access.project.organization = link.organization
-    context = customer_request_context(approval_request, form=form)
-    context.update(organization=link.organization, link=link)
-    return render(request, "projects/link_time_approval.html", context, status=status)
+
+    def context() -> dict:
+        context = customer_request_context(approval_request, form=form)
+        context.update(organization=link.organization, link=link)
+        return context
+
+    template = "projects/link_time_approval.html"
+    if form is not None or has_pending_messages(request):
+        # Form errors and flashed messages belong to this request alone.
+        return render(request, template, context(), status=status)
+    # Rendering a request's rows (and their fingerprint) is the page's whole cost; every
+    # decision, take-out and edit records an Activity, which moves the data version.
+    key = (
+        approval_request.pk,
+        approval_request.version,
+        approval_request.state,
+        version_key(link.organization),
+        link.expires_at,
+    )
+    pieces = APPROVAL_PAGES.get_or_render(
+        key, lambda: split_shareable(render_shareable(request, template, context()))
+    )
+    return HttpResponse(personalize_pieces(pieces, request), status=status)
 
 
 def _decide(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
