@@ -6,17 +6,14 @@ Only projects of `request.portal.customer` that the business shows in the portal
 are POSTs; the page that shows them changes nothing.
 """
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_safe
 
-from solabooks.core.errors import DomainError
-from solabooks.projects import approvals
 from solabooks.projects.forms import TimeDecisionForm
 from solabooks.projects.models import ApprovalRequest
 from solabooks.projects.selectors import customer_project_context, customer_request_context
-from solabooks.projects.views.links import OP_APPROVE_ALL, OP_DECIDE, decision_message
+from solabooks.projects.views.decisions import post_decision
 
 from .. import selectors, services
 from ..auth import PortalSession
@@ -25,7 +22,6 @@ from .pages import _actor, _page, _page_key, _render, _shared_page
 
 # What decide_time refuses because of what was typed: the page again, with the message.
 # Anything else (changed since shown, already decided, withdrawn) is the page as it is now.
-FORM_ERRORS = ("comment_required", "empty")
 
 
 def _entries_page(request: HttpRequest) -> int:
@@ -117,27 +113,14 @@ def _approval_page(
 
 
 def _decide(request: HttpRequest, approval_request: ApprovalRequest) -> HttpResponse:
-    """As the approval link decides (projects.views.links), with the portal account as
-    the actor: its Activity names the account, the access, the IP and the browser."""
-    operation = request.POST.get("op", "")
-    if operation not in (OP_DECIDE, OP_APPROVE_ALL):
-        return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
-    form = TimeDecisionForm(request.POST, approve_all=operation == OP_APPROVE_ALL)
-    if not form.is_valid():
-        return _approval_page(request, approval_request, form=form, status=400)
-    try:
-        decision = approvals.decide_time(
-            approval_request=approval_request,
-            decisions=form.cleaned_data["decisions"],
-            approve_all=operation == OP_APPROVE_ALL,
-            seen_fingerprint=form.cleaned_data["shown"],
-            actor=_actor(request),
-        )
-    except DomainError as error:
-        if error.code in FORM_ERRORS:
-            form.add_error(None, error.message)
-            return _approval_page(request, approval_request, form=form, status=400)
-        messages.warning(request, error.message)
-    else:
-        messages.success(request, decision_message(decision))
-    return redirect("portal-approval", pk=approval_request.pk)
+    """As the approval link decides, with the portal account as the actor: its Activity
+    names the account, the access, the IP and the browser."""
+    return post_decision(
+        request,
+        approval_request,
+        actor=_actor(request),
+        show_page=lambda form, status: _approval_page(
+            request, approval_request, form=form, status=status
+        ),
+        back_to_page=lambda: redirect("portal-approval", pk=approval_request.pk),
+    )

@@ -7,7 +7,6 @@ hash-and-lookup, nothing changed by a GET, forms that post back to the page itse
 no response spells the token, and Request access decided after the answer.
 """
 
-from django.contrib import messages
 from django.http import (
     Http404,
     HttpRequest,
@@ -22,7 +21,6 @@ from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
 from solabooks.core import ratelimit
 from solabooks.core.background import enqueue_after_response
-from solabooks.core.errors import DomainError
 from solabooks.core.middleware import request_origin
 from solabooks.core.pagecache import (
     RenderedPageCache,
@@ -46,8 +44,9 @@ from solabooks.tenancy.versions import version_key
 from .. import approvals
 from ..forms import TimeDecisionForm
 from ..selectors import customer_project_context, customer_request_context
+from .decisions import post_decision
 
-OP_REQUEST_ACCESS, OP_DECIDE, OP_APPROVE_ALL = "request_access", "decide", "approve_all"
+OP_REQUEST_ACCESS = "request_access"
 PROJECT_PAGES = RenderedPageCache(max_entries=256)
 # An approval page of a few hundred entries is a few hundred kilobytes: fewer of them.
 APPROVAL_PAGES = RenderedPageCache(max_entries=64)
@@ -188,36 +187,10 @@ def _approval_page(request, access, *, form: TimeDecisionForm | None = None, sta
 def _decide(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
     approval_request = access.approval_request
     approval_request.project = access.project
-    operation = request.POST.get("op", "")
-    if operation not in (OP_DECIDE, OP_APPROVE_ALL):
-        return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
-    form = TimeDecisionForm(request.POST, approve_all=operation == OP_APPROVE_ALL)
-    if not form.is_valid():
-        return _approval_page(request, access, form=form, status=400)
-    try:
-        decision = approvals.decide_time(
-            approval_request=approval_request,
-            decisions=form.cleaned_data["decisions"],
-            approve_all=operation == OP_APPROVE_ALL,
-            seen_fingerprint=form.cleaned_data["shown"],
-            actor=link_actor(request, access),
-        )
-    except DomainError as error:
-        if error.code in ("comment_required", "bad_comment", "empty"):
-            form.add_error(None, error.message)
-            return _approval_page(request, access, form=form, status=400)
-        # Changed since shown, already decided, withdrawn: the page as it is now.
-        messages.warning(request, error.message)
-    else:
-        messages.success(request, decision_message(decision))
-    return HttpResponseRedirect(BACK_TO_PAGE)
-
-
-def decision_message(decision: approvals.Decision) -> str:
-    parts = []
-    if decision.approved:
-        parts.append(f"approved {decision.approved_hours} hours")
-    if decision.rejected:
-        count = len(decision.rejected)
-        parts.append(f"rejected {count} entr{'y' if count == 1 else 'ies'}")
-    return f"Thank you. You have {' and '.join(parts)}."
+    return post_decision(
+        request,
+        approval_request,
+        actor=link_actor(request, access),
+        show_page=lambda form, status: _approval_page(request, access, form=form, status=status),
+        back_to_page=lambda: HttpResponseRedirect(BACK_TO_PAGE),
+    )
