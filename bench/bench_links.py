@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+from solabooks.projects import customer_decisions
+
 if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -204,7 +206,6 @@ def _decide(approval_request, *, reject: int = 0) -> None:
     entries rejected with a comment and the rest approved."""
     from solabooks.activity.models import ActorType
     from solabooks.activity.services import Actor
-    from solabooks.projects import approvals
     from solabooks.projects.selectors import request_items
 
     items = request_items(approval_request)
@@ -212,10 +213,10 @@ def _decide(approval_request, *, reject: int = 0) -> None:
         item.pk: ("reject", "Not agreed: please check") if n < reject else ("approve", "")
         for n, item in enumerate(items)
     }
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=approval_request,
         decisions=decisions,
-        seen_fingerprint=approvals.request_fingerprint(approval_request, items),
+        seen_fingerprint=customer_decisions.request_fingerprint(approval_request, items),
         actor=Actor(type=ActorType.LINK, label="customer", ip="203.0.113.9"),
     )
 

@@ -8,6 +8,7 @@ import factory
 from solabooks.activity.services import Actor
 from solabooks.customers.models import Customer
 from solabooks.documents.services import LineInput, create_document
+from solabooks.projects import customer_decisions
 from solabooks.tenancy.models import Membership, Organization, Role, User
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -118,10 +119,10 @@ def make_project_with_time(*, customer, staff=None, name: str = "Website redesig
         project=project, actor=actor, entry_ids=[approved.pk]
     ).approval_request
     items = list(decided.items.all())
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=decided,
         decisions={items[0].pk: ("approve", "")},
-        seen_fingerprint=approvals.request_fingerprint(decided, items),
+        seen_fingerprint=customer_decisions.request_fingerprint(decided, items),
         actor=Actor.system(),
     )
     approval_request = approvals.request_time_approval(

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth
 from solabooks.core.money import ZERO, round_money
 from solabooks.documents.models import Document
 
+from . import customer_decisions
 from .models import (
     ApprovalItem,
     ApprovalRequest,
@@ -257,7 +258,6 @@ def customer_project_context(project: Project, *, page: int = 1) -> dict:
 
 def customer_request_context(approval_request: ApprovalRequest, *, form=None) -> dict:
     """An approval request as the customer decides on it."""
-    from . import approvals
 
     project = approval_request.project
     items = request_items(approval_request)
@@ -277,7 +277,7 @@ def customer_request_context(approval_request: ApprovalRequest, *, form=None) ->
         "total_hours": sum((item.hours for item in visible), ZERO),
         "total_amount": sum((item.amount for item in visible), ZERO),
         "pending_hours": sum((item.hours for item in pending), ZERO),
-        "shown": approvals.request_fingerprint(approval_request, items),
+        "shown": customer_decisions.request_fingerprint(approval_request, items),
         "form": form,
         "can_decide": approval_request.is_open and bool(pending),
     }

@@ -18,7 +18,7 @@ def access_requested(*, link_id: int, actor: dict) -> None:
     if link.purpose == LinkPurpose.DOCUMENT:
         request_link_access(link=link, actor=Actor.from_json(actor))
     else:  # a project share or time approval link (projects builds on sharing)
-        from solabooks.projects.approvals import request_project_link_access
+        from solabooks.projects.link_access import request_project_link_access
 
         request_project_link_access(link=link, actor=Actor.from_json(actor))
 

@@ -12,7 +12,7 @@ from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.api.schema import openapi_schema
 from solabooks.documents.models import Document
-from solabooks.projects import approvals, states
+from solabooks.projects import approvals, customer_decisions, states
 from solabooks.projects.models import ApprovalRequest, Project, TimeEntry
 from solabooks.projects.services import EntryInput, ProjectInput, add_time_entries, create_project
 from solabooks.sharing.models import SecureLink
@@ -64,10 +64,10 @@ def approve(project, entries) -> None:
     )
     approval_request = sent.approval_request
     items = list(approval_request.items.order_by("date", "id"))
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=approval_request,
         decisions={item.pk: ("approve", "") for item in items},
-        seen_fingerprint=approvals.request_fingerprint(approval_request, items),
+        seen_fingerprint=customer_decisions.request_fingerprint(approval_request, items),
         actor=Actor(type="link", label="customer"),
     )
 

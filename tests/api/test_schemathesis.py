@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from solabooks.activity.services import Actor
 from solabooks.documents.services import record_payment
-from solabooks.projects import approvals, invoicing
+from solabooks.projects import approvals, customer_decisions, invoicing
 from solabooks.projects.services import EntryInput, ProjectInput, add_time_entries, create_project
 from tests.factories import CustomerFactory, make_document
 
@@ -142,10 +142,10 @@ def _projects_and_time(org, customers, owner) -> dict:
     items = list(decided.items.order_by("date", "id"))
     decisions = {item.pk: ("approve", "") for item in items[:3]}
     decisions[items[3].pk] = ("reject", "Too long")
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=decided,
         decisions=decisions,
-        seen_fingerprint=approvals.request_fingerprint(decided, items),
+        seen_fingerprint=customer_decisions.request_fingerprint(decided, items),
         actor=Actor(type="link", label="customer"),
     )
     invoiced = invoicing.invoice_approved_time(project=project, grouping="entry", actor=actor)
@@ -154,10 +154,10 @@ def _projects_and_time(org, customers, owner) -> dict:
         project=project, actor=actor, entry_ids=[entries[6].pk]
     ).approval_request
     second_items = list(second.items.all())
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=second,
         decisions={second_items[0].pk: ("approve", "")},
-        seen_fingerprint=approvals.request_fingerprint(second, second_items),
+        seen_fingerprint=customer_decisions.request_fingerprint(second, second_items),
         actor=Actor(type="link", label="customer"),
     )
     waiting = approvals.request_time_approval(

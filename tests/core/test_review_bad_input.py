@@ -15,7 +15,7 @@ from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, DocumentLine, Payment, PaymentAllocation
 from solabooks.documents.services import record_payment, transition_document
 from solabooks.mail.models import OutboxMessage
-from solabooks.projects import approvals
+from solabooks.projects import customer_decisions
 from solabooks.projects.models import ApprovalItem, ApprovalRequest, Project, TimeEntry
 from solabooks.sharing.models import LinkPurpose, SecureLink
 from solabooks.sharing.services import issue_link, mint_link
@@ -528,7 +528,7 @@ def links(world) -> dict:
         actor=system,
     )
     item = approval_request.items.get()
-    shown = approvals.request_fingerprint(approval_request, [item])
+    shown = customer_decisions.request_fingerprint(approval_request, [item])
     invoice_link = issue_link(document=world["invoice"], actor=system)
     return {
         "link-document": (reverse("link-document", args=[invoice_link.raw_token]), {}),

@@ -17,7 +17,7 @@ from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.documents.services import reassign_document, transition_document
 from solabooks.portal.services import disable_portal_access
-from solabooks.projects import approvals
+from solabooks.projects import approvals, customer_decisions
 from solabooks.projects.invoicing import invoice_approved_time
 from solabooks.projects.models import ApprovalItem, EntryState, TimeEntry
 from solabooks.projects.selectors import CUSTOMER_ENTRIES_PER_PAGE
@@ -177,11 +177,11 @@ def test_related_invoices_open_in_the_portal_and_drafts_are_not_listed(
     portal, customer, project, entries, ask, staff_actor
 ):
     request = ask(project)
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=request,
         decisions={},
         approve_all=True,
-        seen_fingerprint=approvals.request_fingerprint(request, list(request.items.all())),
+        seen_fingerprint=customer_decisions.request_fingerprint(request, list(request.items.all())),
         actor=staff_actor,
     )
     invoice = invoice_approved_time(project=project, grouping="entry", actor=staff_actor)
@@ -196,11 +196,11 @@ def test_an_invoice_of_project_time_stays_with_the_projects_customer(
     portal, customer, other_customer, project, entries, ask, staff_actor
 ):
     request = ask(project)
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=request,
         decisions={},
         approve_all=True,
-        seen_fingerprint=approvals.request_fingerprint(request, list(request.items.all())),
+        seen_fingerprint=customer_decisions.request_fingerprint(request, list(request.items.all())),
         actor=staff_actor,
     )
     invoice = invoice_approved_time(project=project, grouping="entry", actor=staff_actor)
@@ -414,7 +414,7 @@ def test_another_customers_projects_and_requests_are_not_found(
         assert portal.get(project_url(project_)).status_code == 404
         assert portal.get(approval_url(request)).status_code == 404
         item = request.items.get()
-        fingerprint = approvals.request_fingerprint(request, [item])
+        fingerprint = customer_decisions.request_fingerprint(request, [item])
         for data in (
             {"op": "approve_all", "shown": fingerprint},
             {"op": "decide", "shown": fingerprint, f"decision-{item.pk}": "approve"},

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from solabooks.core.pagecache import clear_all_page_caches
-from solabooks.projects import approvals, invoicing, selectors
+from solabooks.projects import approvals, customer_decisions, invoicing, selectors
 from solabooks.projects.models import (
     ApprovalItem,
     ApprovalRequest,
@@ -65,10 +65,12 @@ def decide(result, *, approve=(), reject=()) -> None:
     items = {item.entry_id: item for item in selectors.request_items(approval_request)}
     decisions = {items[entry.pk].pk: ("approve", "") for entry in approve}
     decisions |= {items[entry.pk].pk: ("reject", "Not agreed") for entry in reject}
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=approval_request,
         decisions=decisions,
-        seen_fingerprint=approvals.request_fingerprint(approval_request, list(items.values())),
+        seen_fingerprint=customer_decisions.request_fingerprint(
+            approval_request, list(items.values())
+        ),
         actor=customer_actor(result.link),
     )
 

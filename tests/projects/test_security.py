@@ -20,7 +20,7 @@ from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document
 from solabooks.documents.services import transition_document
 from solabooks.mail.models import OutboxMessage
-from solabooks.projects import approvals, invoicing, states
+from solabooks.projects import approvals, customer_decisions, invoicing, states
 from solabooks.projects.models import (
     ApprovalItem,
     ApprovalRequest,
@@ -153,7 +153,7 @@ def test_revoking_all_of_a_customers_links_ends_project_links_too(
     assert revoke_customer_links(customer=customer, actor=staff_actor) == 2
     for path in (share_path, approval_path):
         assert customer_client.get(path).status_code == 410
-    shown_before = approvals.request_fingerprint(
+    shown_before = customer_decisions.request_fingerprint(
         ApprovalRequest.objects.get(), list(ApprovalItem.objects.order_by("date", "id"))
     )
     before = decided_state()
@@ -620,10 +620,10 @@ def locked(project, entries, request_approval, staff_actor):
     """entry id -> what locks it: approved, invoiced, waiting in an open request."""
     result, _ = request_approval(project, entry_ids=[entries[0].pk, entries[1].pk])
     items = list(result.approval_request.items.order_by("date", "id"))
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=result.approval_request,
         decisions={item.pk: ("approve", "") for item in items},
-        seen_fingerprint=approvals.request_fingerprint(result.approval_request, items),
+        seen_fingerprint=customer_decisions.request_fingerprint(result.approval_request, items),
         actor=staff_actor,
     )
     log(project, staff_actor, ("4", "Approved, not invoiced"))

@@ -10,7 +10,7 @@ from solabooks.activity.models import Activity, Verb
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document
 from solabooks.documents.services import transition_document
-from solabooks.projects import approvals, invoicing, selectors, states
+from solabooks.projects import approvals, customer_decisions, invoicing, selectors, states
 from solabooks.projects.models import (
     ApprovalRequest,
     EntryState,
@@ -32,11 +32,12 @@ pytestmark = pytest.mark.django_db
 def decide(result, decisions=None, *, approve_all=False, fingerprint=None):
     approval_request = ApprovalRequest.objects.get(pk=result.approval_request.pk)
     items = list(approval_request.items.order_by("date", "id"))
-    return approvals.decide_time(
+    return customer_decisions.decide_time(
         approval_request=approval_request,
         decisions=decisions or {},
         approve_all=approve_all,
-        seen_fingerprint=fingerprint or approvals.request_fingerprint(approval_request, items),
+        seen_fingerprint=fingerprint
+        or customer_decisions.request_fingerprint(approval_request, items),
         actor=customer_actor(result.link),
     )
 
@@ -160,7 +161,7 @@ def test_a_rejection_needs_a_comment(project, entries, request_approval):
 def test_a_decision_on_an_older_version_is_refused(project, entries, staff_actor, request_approval):
     result, _ = request_approval(project)
     approval_request = result.approval_request
-    seen = approvals.request_fingerprint(approval_request, items_of(result))
+    seen = customer_decisions.request_fingerprint(approval_request, items_of(result))
     approvals.take_entry_out_of_request(
         approval_request=approval_request, entry=entries[1], actor=staff_actor
     )

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from solabooks.projects import customer_decisions
 from solabooks.projects.models import Project, TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -115,16 +116,16 @@ def test_budget_burn_bar_turns_amber_at_80_and_red_past_100(
 def test_the_invoice_page_names_the_project_time_it_bills(
     owner_client, project, entries, request_approval, staff_actor
 ):
-    from solabooks.projects import approvals, invoicing
+    from solabooks.projects import invoicing
     from solabooks.projects.models import ApprovalRequest
 
     result, _ = request_approval(project)
     approval_request = ApprovalRequest.objects.get(pk=result.approval_request.pk)
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=approval_request,
         decisions={},
         approve_all=True,
-        seen_fingerprint=approvals.request_fingerprint(
+        seen_fingerprint=customer_decisions.request_fingerprint(
             approval_request, list(approval_request.items.order_by("date", "id"))
         ),
         actor=staff_actor,

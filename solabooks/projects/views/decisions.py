@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 
-from .. import approvals
+from .. import customer_decisions
 from ..forms import TimeDecisionForm
 from ..models import ApprovalRequest
 
@@ -18,7 +18,7 @@ OP_DECIDE, OP_APPROVE_ALL = "decide", "approve_all"
 FORM_ERRORS = frozenset({"comment_required", "bad_comment", "empty"})
 
 
-def decision_message(decision: approvals.Decision) -> str:
+def decision_message(decision: customer_decisions.Decision) -> str:
     parts = []
     if decision.approved:
         parts.append(f"approved {decision.approved_hours} hours")
@@ -48,7 +48,7 @@ def post_decision(
     if not form.is_valid():
         return show_page(form, 400)
     try:
-        decision = approvals.decide_time(
+        decision = customer_decisions.decide_time(
             approval_request=approval_request,
             decisions=form.cleaned_data["decisions"],
             approve_all=approve_all,

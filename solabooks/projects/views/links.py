@@ -41,7 +41,7 @@ from solabooks.sharing.views import (
 )
 from solabooks.tenancy.versions import version_key
 
-from .. import approvals
+from .. import link_access
 from ..forms import TimeDecisionForm
 from ..selectors import customer_project_context, customer_request_context
 from .decisions import post_decision
@@ -114,7 +114,7 @@ def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
     access = _find(token, LinkPurpose.PROJECT_SHARE)
     if not access.is_active:
         return _unavailable(request, access)
-    approvals.record_project_link_access(link=access.link, actor=link_actor(request, access))
+    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access))
     link, project = access.link, access.project
     page = _page_number(request)
     project.organization = link.organization
@@ -150,7 +150,7 @@ def time_approval_link_page(request: HttpRequest, token: str) -> HttpResponse:
         return _unavailable(request, access)
     if request.method == "POST":
         return _decide(request, access)
-    approvals.record_project_link_access(link=access.link, actor=link_actor(request, access))
+    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access))
     return _approval_page(request, access)
 
 

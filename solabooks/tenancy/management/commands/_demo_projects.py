@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
-from solabooks.projects import approvals, invoicing
+from solabooks.projects import approvals, customer_decisions, invoicing
 from solabooks.projects.models import Project, TimeEntry
 from solabooks.projects.selectors import request_items
 from solabooks.projects.services import (
@@ -101,10 +101,10 @@ def customer_decides(sent: approvals.LinkSent, *, reject: dict[str, str] | None 
         for item in items
     }
     link = sent.link
-    approvals.decide_time(
+    customer_decisions.decide_time(
         approval_request=approval_request,
         decisions=decisions,
-        seen_fingerprint=approvals.request_fingerprint(approval_request, items),
+        seen_fingerprint=customer_decisions.request_fingerprint(approval_request, items),
         actor=Actor(
             type=ActorType.LINK,
             label=f"link #{link.pk}",
