@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import staff
+from .views import actions, staff
 
 urlpatterns = [
     path("", staff.ProjectListView.as_view(), name="project-list"),
@@ -11,30 +11,30 @@ urlpatterns = [
     path("<int:pk>/time/", staff.TimeAddView.as_view(), name="project-time-add"),
     path(
         "<int:pk>/time/<int:entry_pk>/edit/",
-        staff.TimeEditView.as_view(),
+        actions.TimeEditView.as_view(),
         name="time-entry-edit",
     ),
     path(
         "<int:pk>/time/<int:entry_pk>/delete/",
-        staff.TimeDeleteView.as_view(),
+        actions.TimeDeleteView.as_view(),
         name="time-entry-delete",
     ),
-    path("<int:pk>/share/", staff.ProjectShareView.as_view(), name="project-share"),
+    path("<int:pk>/share/", actions.ProjectShareView.as_view(), name="project-share"),
     path(
         "<int:pk>/request-approval/",
-        staff.RequestApprovalView.as_view(),
+        actions.RequestApprovalView.as_view(),
         name="project-request-approval",
     ),
     path(
         "<int:pk>/requests/<int:request_pk>/withdraw/",
-        staff.WithdrawRequestView.as_view(),
+        actions.WithdrawRequestView.as_view(),
         name="approval-request-withdraw",
     ),
     path(
         "<int:pk>/requests/<int:request_pk>/take-out/<int:entry_pk>/",
-        staff.TakeOutView.as_view(),
+        actions.TakeOutView.as_view(),
         name="approval-request-take-out",
     ),
-    path("<int:pk>/invoice/", staff.InvoiceTimeView.as_view(), name="project-invoice"),
+    path("<int:pk>/invoice/", actions.InvoiceTimeView.as_view(), name="project-invoice"),
     path("<int:pk>/activity/", staff.ProjectActivityView.as_view(), name="project-activity"),
 ]

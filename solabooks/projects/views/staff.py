@@ -15,14 +15,11 @@ from solabooks.customers.models import Customer
 from solabooks.tenancy.models import User
 from solabooks.tenancy.permissions import StaffViewMixin
 
-from .. import approvals, invoicing, selectors, services, states
+from .. import selectors, services, states
 from ..forms import (
-    InvoiceTimeForm,
     ProjectFilterForm,
     ProjectForm,
-    RequestApprovalForm,
     ShareForm,
-    TimeEntryForm,
     TimeRowFormSet,
 )
 from ..models import ApprovalRequest, EntryState, Project, ProjectStatus, TimeEntry
@@ -39,7 +36,7 @@ def _customers(org):
     return Customer.objects.for_org(org).order_by("name", "id")
 
 
-def _members(org):
+def members_of(org):
     return list(User.objects.filter(memberships__organization=org).order_by("full_name", "email"))
 
 
@@ -191,7 +188,7 @@ class ProjectDetailView(ProjectMixin, TemplateView):
         }
         return TimeRowFormSet(
             data,
-            form_kwargs={"members": _members(self.org), "initial": row_initial},
+            form_kwargs={"members": members_of(self.org), "initial": row_initial},
             prefix="time",
         )
 
@@ -254,196 +251,6 @@ class TimeAddView(ProjectDetailView):
                 )
                 return self.back()
         return self.render_to_response(self.get_context_data(formset=formset), status=400)
-
-
-class TimeEditView(ProjectMixin, TemplateView):
-    template_name = "projects/time_entry_form.html"
-
-    def form(self, entry, data=None) -> TimeEntryForm:
-        initial = {
-            "date": entry.date,
-            "staff_member": entry.staff_member_id,
-            "hours": f"{entry.hours:f}",
-            "description": entry.description,
-            "billable": entry.billable,
-            "rate": f"{entry.rate.normalize():f}",
-        }
-        return TimeEntryForm(data, members=_members(self.org), initial=initial)
-
-    def get_context_data(self, **kwargs) -> dict:
-        entry = kwargs.pop("entry", None) or self.get_entry()
-        kwargs.setdefault("form", self.form(entry))
-        return super().get_context_data(
-            project=self.get_project(), entry=entry, lock_reason=states.lock_reason(entry), **kwargs
-        )
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        entry = self.get_entry()
-        form = self.form(entry, request.POST)
-        if form.is_valid():
-            try:
-                services.update_time_entry(
-                    entry=entry, data=form.entry_input(), actor=Actor.staff(request)
-                )
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, "Time entry saved.")
-                return self.back()
-        return self.render_to_response(self.get_context_data(entry=entry, form=form), status=400)
-
-
-class TimeDeleteView(ProjectMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            services.delete_time_entry(entry=self.get_entry(), actor=Actor.staff(request))
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Time entry deleted.")
-        return self.back()
-
-
-class ProjectShareView(ProjectMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = ShareForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, "The message is too long.")
-            return self.back()
-        try:
-            sent = approvals.share_project(
-                project=self.get_project(),
-                actor=Actor.staff(request),
-                message=form.cleaned_data["message"],
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, f"Shared with {sent.sent_to}. The link expires in 24 hours.")
-        return self.back()
-
-
-class RequestApprovalView(ProjectMixin, TemplateView):
-    """Pick the pending billable entries to send (all, by default) and send them."""
-
-    template_name = "projects/request_approval.html"
-
-    def candidates(self):
-        project = self.get_project()
-        return list(
-            selectors.entries(project).filter(states.allowed("submit")).order_by("date", "id")[:500]
-        )
-
-    def get_context_data(self, **kwargs) -> dict:
-        entries = self.candidates()
-        kwargs.setdefault(
-            "form",
-            RequestApprovalForm(entries=entries, initial={"entries": [e.pk for e in entries]}),
-        )
-        project = self.get_project()
-        for entry in entries:
-            entry.amount = services.entry_amount(entry, project.currency)
-        return super().get_context_data(
-            project=project, entries=entries, currency=project.currency, **kwargs
-        )
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        entries = self.candidates()
-        form = RequestApprovalForm(request.POST, entries=entries)
-        if form.is_valid():
-            try:
-                sent = approvals.request_time_approval(
-                    project=self.get_project(),
-                    actor=Actor.staff(request),
-                    entry_ids=form.cleaned_data["entries"],
-                    message=form.cleaned_data["message"],
-                )
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                count = sent.approval_request.items.count()
-                messages.success(
-                    request,
-                    f"Sent {count} entr{'y' if count == 1 else 'ies'} to {sent.sent_to} for approval. "
-                    "The link expires in 24 hours.",
-                )
-                return self.back()
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-
-class WithdrawRequestView(ProjectMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            approvals.withdraw_approval_request(
-                approval_request=self.get_request(), actor=Actor.staff(request)
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request,
-                "Request withdrawn: its link no longer works and its entries can be edited.",
-            )
-        return self.back()
-
-
-class TakeOutView(ProjectMixin, View):
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            approvals.take_entry_out_of_request(
-                approval_request=self.get_request(),
-                entry=self.get_entry(),
-                actor=Actor.staff(request),
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Entry taken out of the request; it can be edited now.")
-        return self.back()
-
-
-class InvoiceTimeView(ProjectMixin, TemplateView):
-    template_name = "projects/invoice_time.html"
-
-    def get_context_data(self, **kwargs) -> dict:
-        project = self.get_project()
-        entries = list(
-            selectors.entries(project)
-            .filter(states.allowed("invoice"))
-            .order_by("date", "id")[:1000]
-        )
-        for entry in entries:
-            entry.amount = services.entry_amount(entry, project.currency)
-        kwargs.setdefault("form", InvoiceTimeForm())
-        return super().get_context_data(
-            project=project, entries=entries, currency=project.currency, **kwargs
-        )
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = InvoiceTimeForm(request.POST)
-        if form.is_valid():
-            try:
-                invoice = invoicing.invoice_approved_time(
-                    project=self.get_project(),
-                    grouping=form.cleaned_data["grouping"],
-                    actor=Actor.staff(request),
-                )
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(
-                    request, f"Draft invoice {invoice.number} created from the approved time."
-                )
-                return redirect("document-detail", pk=invoice.pk)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
 class ProjectActivityView(ProjectMixin, TemplateView):
