@@ -6,20 +6,20 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.defaults import page_not_found
 
-from solabooks.sharing.csrf import csrf_protect_no_referrer
+from solabooks.core.tokenpages import TOKEN_PAGE_HEADERS
 
 from . import auth
 
 
 def portal_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The headers of link pages, on every portal page: they show a customer's finances or
-    carry a token in the URL, so they are never cached, indexed, framed or referred.
-    Because of no-referrer, browsers POST these pages' forms with `Origin: null`: CSRF is
-    checked here, understanding that (solabooks/sharing/csrf.py), not by the middleware."""
-    protected = csrf_protect_no_referrer(view)
+    carry a token in the URL, so they are never cached, indexed, framed or referred to
+    another origin. CSRF is checked here (Django's own check), so that a refused POST and
+    a 404 carry these headers too."""
+    protected = csrf_protect(view)
 
     @csrf_exempt  # only from the middleware's check: `protected` runs it, token included
     @wraps(view)
@@ -30,10 +30,8 @@ def portal_headers(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             # The same not-found page as anywhere else, but with these headers too: the URL
             # of an unknown token must not leak through a Referer either.
             response = page_not_found(request, exception)
-        response["Cache-Control"] = "no-store"
-        response["Referrer-Policy"] = "no-referrer"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        response["X-Frame-Options"] = "DENY"
+        for header, value in TOKEN_PAGE_HEADERS.items():
+            response[header] = value
         return response
 
     return wrapper

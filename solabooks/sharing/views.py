@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import get_resolver
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor
@@ -37,6 +37,7 @@ from solabooks.core.pagecache import (
     personalize,
     render_shareable,
 )
+from solabooks.core.tokenpages import TOKEN_PAGE_HEADERS
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, State
 from solabooks.documents.selectors import full_document
@@ -44,7 +45,6 @@ from solabooks.pdf.services import pdf_fingerprint, pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import services, tasks
-from .csrf import csrf_protect_no_referrer
 from .forms import QuoteDecisionForm, SendDocumentForm
 from .models import SecureLink
 from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
@@ -69,12 +69,7 @@ ACCOUNT_SETUP_ANSWER = (
 
 # What every token response carries, HTML or not (SPEC 4). HTML pages also get the strict
 # CSP of solabooks.core.csp; anything else (the PDF) gets one that allows nothing.
-TOKEN_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Frame-Options": "DENY",
-}
+TOKEN_HEADERS = TOKEN_PAGE_HEADERS
 NON_HTML_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 # The methods Django's CSRF middleware lets through unchecked.
 CSRF_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -84,11 +79,11 @@ def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     """Headers for a page whose URL holds a secret token: never cached, never sent on as a
     Referer, never indexed, never framed. The 404 for an unknown token is rendered here,
     and CSRF is checked here instead of by the middleware, so that a 404 and a refused POST
-    carry the headers too. CSRF is as enforced as anywhere else; only the `Origin: null`
-    that no-referrer makes browsers send on the page's own POSTs is understood (csrf.py).
+    carry the headers too. CSRF is Django's own check: under `same-origin` the page's POSTs
+    carry a same-origin Origin or Referer (core/tokenpages.py).
     A GET or HEAD has nothing to check (as in the middleware), and the site-wide middleware
     still reads and sets the CSRF cookie for the page's forms."""
-    protected = csrf_protect_no_referrer(view)
+    protected = csrf_protect(view)
 
     @csrf_exempt  # only from the middleware's check: `protected` runs the same check inside
     @wraps(view)

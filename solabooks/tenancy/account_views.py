@@ -15,6 +15,7 @@ from solabooks.core.background import enqueue_after_response
 from solabooks.core.errors import DomainError
 from solabooks.core.passwords import ChangePasswordForm, NewPasswordForm
 from solabooks.core.signin import too_many_attempts
+from solabooks.core.tokenpages import TOKEN_PAGE_HEADERS
 
 from . import accounts, tasks
 from .forms import ForgotPasswordForm, StaffLoginForm
@@ -24,12 +25,6 @@ NEUTRAL_RESET = (
     "If that email has a Solabooks account, we have sent it a link to choose a new password. "
     "The link works for 60 minutes."
 )
-# The headers of every page reached by an emailed token (as the portal's and links' are).
-TOKEN_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-}
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:

@@ -227,7 +227,7 @@ def test_portal_pages_are_never_cached_or_framed(portal, customer):
         response = portal.get(url)
         assert response["Cache-Control"] == "no-store"
         assert response["X-Frame-Options"] == "DENY"
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_download_pdf_is_recorded(portal, customer):

@@ -521,9 +521,8 @@ def test_a_decision_needs_the_pages_csrf_token(portal, project, entries, ask):
     answer = portal.post(
         approval_url(request),
         {"op": "approve_all", "shown": shown, "csrfmiddlewaretoken": token},
-        # What a browser sends from its own no-referrer page (sharing/csrf.py).
-        HTTP_ORIGIN="null",
-        HTTP_SEC_FETCH_SITE="same-origin",
+        # What a browser sends from its own same-origin page: its Origin.
+        HTTP_ORIGIN="http://testserver",
     )
     assert answer.status_code == 302
     assert set(states().values()) == {EntryState.APPROVED}

@@ -187,13 +187,13 @@ def test_a_setup_token_is_not_a_reset_token(invite, customer):
 def test_token_pages_send_the_link_page_headers(invite, customer, client):
     path = invite(customer)
     for response in [client.get(path), client.get(path.replace("setup", "reset"))]:
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert response["Cache-Control"] == "no-store"
         assert "noindex" in response["X-Robots-Tag"]
         assert response["X-Frame-Options"] == "DENY"
     choose(client, path)
     used = customer_browser().get(path)
-    assert used.status_code == 410 and used["Referrer-Policy"] == "no-referrer"
+    assert used.status_code == 410 and used["Referrer-Policy"] == "same-origin"
     assert "script-src 'self'" in used["Content-Security-Policy"]
 
 

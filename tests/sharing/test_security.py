@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def assert_token_headers(response) -> None:
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert response["X-Frame-Options"] == "DENY"

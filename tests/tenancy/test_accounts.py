@@ -129,7 +129,7 @@ def test_unknown_or_malformed_links_are_not_found(token, db):
 def test_token_pages_are_private(owner, django_capture_on_commit_callbacks):
     (message,) = ask_for_reset(owner.email, django_capture_on_commit_callbacks)
     response = browser().get(link_in(message, "reset"))
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
 
 
