@@ -111,3 +111,26 @@ def test_a_forged_post_is_refused(sent_quote, headers):
     assert answer["Referrer-Policy"] == "same-origin"
     quote.refresh_from_db()
     assert quote.state == State.SENT
+
+
+def test_every_external_link_on_a_customer_page_carries_noreferrer(
+    customer, org, send, customer_client
+):
+    """Notes and terms with addresses in them: no page link leaves for another origin
+    without rel="noreferrer noopener" (today they are shown as text, not links)."""
+    from tests.factories import make_document
+
+    org.reply_to_email = "billing@acme.test"
+    org.save()
+    document = make_document(customer=customer, kind="quote")
+    document.notes = "Terms at https://example.org/terms and www.example.org"
+    document.terms = "See http://example.net/conditions."
+    document.save()
+    _, path = send(document)
+    html = customer_client.get(path).content.decode()
+    for anchor in re.findall(r"<a\b[^>]*>", html):
+        href = re.search(r'href="([^"]*)"', anchor)
+        if href and re.match(r"(https?:)?//", href[1]) and f"//{HOST}" not in href[1]:
+            assert re.search(
+                r'rel="[^"]*noreferrer[^"]*noopener|rel="[^"]*noopener[^"]*noreferrer', anchor
+            ), anchor
