@@ -43,6 +43,17 @@ class LinkSent:
     approval_request: ApprovalRequest | None = None
 
 
+def _sent(issued, outbox) -> dict:
+    """What the Activity of a sent link records (never the token)."""
+    return {
+        "link_id": issued.link.pk,
+        "sent_to": issued.link.sent_to,
+        "expires_at": issued.link.expires_at.isoformat(),
+        "expiry_overridden": issued.expiry_overridden,
+        "outbox_id": outbox.pk,
+    }
+
+
 def _check_email(project: Project) -> None:
     if not project.customer.email:
         raise DomainError(f"{project.customer.name} has no email address on file.")
@@ -80,13 +91,7 @@ def share_project(
         customer=project.customer,
         verb=Verb.PROJECT_SHARED,
         actor=actor,
-        details={
-            "link_id": issued.link.pk,
-            "sent_to": issued.link.sent_to,
-            "expires_at": issued.link.expires_at.isoformat(),
-            "expiry_overridden": issued.expiry_overridden,
-            "outbox_id": outbox.pk,
-        },
+        details=_sent(issued, outbox),
     )
     return LinkSent(
         link=issued.link, sent_to=issued.link.sent_to, expiry_overridden=issued.expiry_overridden
@@ -184,11 +189,7 @@ def request_time_approval(
             "request_id": approval_request.pk,
             "entries": ids,
             "hours": text_of(sum((item.hours for item in items), ZERO)),
-            "link_id": issued.link.pk,
-            "sent_to": issued.link.sent_to,
-            "expires_at": issued.link.expires_at.isoformat(),
-            "expiry_overridden": issued.expiry_overridden,
-            "outbox_id": outbox.pk,
+            **_sent(issued, outbox),
         },
     )
     return LinkSent(
