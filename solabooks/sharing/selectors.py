@@ -35,6 +35,17 @@ def hash_token(raw_token: str) -> str:
     return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# What mail clients and people glue to a link they paste: a sentence's full stop, a closing
+# bracket, "<...>" or trailing whitespace. None of these is in a token's alphabet
+# (URL-safe base64: letters, digits, "-" and "_"), so stripping them never changes a token.
+PASTED_TAIL = ".,;:!?)]}>'\"\u00bb\u201d\u2019 \t\r\n"
+
+
+def token_as_pasted(raw_token: str) -> str:
+    """The token without what a paste may have glued to its end."""
+    return raw_token.rstrip(PASTED_TAIL)
+
+
 def url_prefix_for(kind: str) -> str:
     return QUOTE_PREFIX if kind == Kind.QUOTE else DOCUMENT_PREFIX
 
@@ -155,7 +166,7 @@ def find_document_link(*, raw_token: str, prefix: str) -> LinkAccess | None:
     and document (and the document's own organization and customer, when they are the
     link's), each with the columns above and the rest deferred.
     """
-    row = _DOCUMENT_LINK_BY_HASH.first(token_hash=hash_token(raw_token))
+    row = _DOCUMENT_LINK_BY_HASH.first(token_hash=hash_token(token_as_pasted(raw_token)))
     if row is None:
         return None
     link = _link_from_row(row)
@@ -281,7 +292,9 @@ def find_project_link(*, raw_token: str, purpose: str) -> ProjectLinkAccess | No
     The link comes with its business, customer, project and request (the project's own
     business and customer, and the request's project, where they are the link's).
     """
-    row = _PROJECT_LINK_BY_HASH.first(token_hash=hash_token(raw_token), purpose=purpose)
+    row = _PROJECT_LINK_BY_HASH.first(
+        token_hash=hash_token(token_as_pasted(raw_token)), purpose=purpose
+    )
     if row is None:
         return None
     link, organization, customer, project, approval_request = instances_from_row(

@@ -122,3 +122,13 @@ def test_a_share_token_is_not_an_approval_token(project, share, customer_client)
     _, path = share(project)
     assert customer_client.get(path.replace("/p/", "/t/")).status_code == 404
     assert customer_client.get(path[:-1] + ("A" if path[-1] != "A" else "B")).status_code == 404
+
+
+@pytest.mark.parametrize("tail", [".", ")", "%3E", "%20"])
+def test_project_links_pasted_with_a_tail_still_open(
+    project, entries, share, request_approval, customer_client, tail
+):
+    _, share_path = share(project)
+    _, approval_path = request_approval(project)
+    assert customer_client.get(share_path + tail).status_code == 200
+    assert customer_client.get(approval_path + tail).status_code == 200
