@@ -22,6 +22,12 @@ class Actor:
     user_agent: str = ""
     extra: dict = field(default_factory=dict)
 
+    @property
+    def saved_user(self):
+        """The user, when it is a stored account (what `created_by` columns take); None
+        for customers, API keys, the system, and unsaved users."""
+        return self.user if getattr(self.user, "pk", None) else None
+
     @classmethod
     def staff(cls, request: HttpRequest) -> "Actor":
         return cls(

@@ -50,6 +50,13 @@ def parse_plain_decimal(text: object) -> Decimal:
     return abs(value) if value.is_zero() else value
 
 
+def plain_text(value) -> str:
+    """A Decimal in the grammar above, in its shortest spelling: 150.000 -> "150",
+    0.500 -> "0.5", never "1E+2". 300.00 in memory and 300.000 from the database are the
+    same amount, so records and fingerprints spell them one way."""
+    return format(Decimal(value).normalize(), "f")
+
+
 def plain_number_pattern(*, max_digits: int, decimal_places: int, negative: bool = True) -> str:
     """The grammar as an OpenAPI (ECMA-262) pattern, with a field's digit limits: at most
     `max_digits - decimal_places` digits before the point (after any leading zeros) and

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from solabooks.core.forms import DecimalField
 from solabooks.core.money import CURRENCY_CHOICES, minor_unit_error, round_money
+from solabooks.core.numbers import plain_text
 from solabooks.customers.models import Customer
 
 from .models import STATES_BY_KIND, Document, Kind, PaymentMethod
@@ -232,18 +233,13 @@ LineFormSet = forms.formset_factory(
 )
 
 
-def plain_decimal(value: Decimal) -> str:
-    """150.000 -> "150", 0.500 -> "0.5" (and never "1E+2")."""
-    return f"{value.normalize():f}"
-
-
 def line_initial(document: Document) -> list[dict]:
     return [
         {
             "description": line.description,
-            "quantity": plain_decimal(line.quantity),
-            "unit_price": plain_decimal(line.unit_price),
-            "tax_rate": plain_decimal(line.tax_rate),
+            "quantity": plain_text(line.quantity),
+            "unit_price": plain_text(line.unit_price),
+            "tax_rate": plain_text(line.tax_rate),
         }
         for line in document.lines.all()
     ]

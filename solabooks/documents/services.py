@@ -210,7 +210,7 @@ def create_document(
         terms=terms,
         source_document=source_document,
         payment=payment,
-        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        created_by=actor.saved_user,
     )
     document.save()
     _write_lines(document, lines)
@@ -555,7 +555,7 @@ def record_payment(
         currency=currency,
         method=method,
         reference=reference.strip(),
-        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        created_by=actor.saved_user,
     )
     payment.full_clean()
     payment.save()

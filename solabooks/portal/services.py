@@ -51,10 +51,6 @@ TOKEN_REFUSALS = {
 }
 
 
-def _user_of(actor: Actor):
-    return actor.user if getattr(actor.user, "pk", None) else None
-
-
 def _lock_customer(customer: Customer) -> Customer:
     return (
         Customer.objects.select_for_update(of=("self",))
@@ -79,7 +75,7 @@ def _lock_user(portal_user: PortalUser) -> PortalUser:
 def _change_state(access: PortalAccess, *, state: str, actor: Actor) -> None:
     access.state = state
     access.changed_at = timezone.now()
-    access.changed_by = _user_of(actor)
+    access.changed_by = actor.saved_user
     access.changed_by_label = (actor.label or "")[:200]
     if state == AccessState.ACTIVE and access.activated_at is None:
         access.activated_at = access.changed_at

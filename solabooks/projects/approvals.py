@@ -8,7 +8,6 @@ link_access.py (opening and renewing links).
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.core.money import ZERO, round_money
+from solabooks.core.numbers import plain_text
 from solabooks.sharing.models import LinkPurpose, SecureLink
 from solabooks.sharing.services import mint_link
 
@@ -151,7 +151,7 @@ def request_time_approval(
         customer=project.customer,
         sent_to=project.customer.email,
         message=message,
-        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        created_by=actor.saved_user,
     )
     items = [_snapshot(entry, currency=project.currency) for entry in chosen]
     for item in items:
@@ -188,7 +188,7 @@ def request_time_approval(
         details={
             "request_id": approval_request.pk,
             "entries": ids,
-            "hours": text_of(sum((item.hours for item in items), ZERO)),
+            "hours": plain_text(sum((item.hours for item in items), ZERO)),
             **_sent(issued, outbox),
         },
     )
@@ -198,10 +198,6 @@ def request_time_approval(
         expiry_overridden=issued.expiry_overridden,
         approval_request=approval_request,
     )
-
-
-def text_of(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")
 
 
 def lock_request(approval_request: ApprovalRequest) -> ApprovalRequest:

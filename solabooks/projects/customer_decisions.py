@@ -18,9 +18,10 @@ from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.core.money import ZERO
+from solabooks.core.numbers import plain_text
 
 from . import emails, states
-from .approvals import finish_if_decided, lock_request, text_of
+from .approvals import finish_if_decided, lock_request
 from .models import ApprovalItem, ApprovalRequest, EntryState, ItemDecision, RequestState, TimeEntry
 
 MAX_COMMENT = 1000
@@ -38,11 +39,11 @@ def shown_items(approval_request: ApprovalRequest, items) -> list[dict]:
             "id": item.pk,
             "date": item.date.isoformat(),
             "description": item.description,
-            "hours": text_of(item.hours),
+            "hours": plain_text(item.hours),
         }
         if project.show_rates:
-            row["rate"] = text_of(item.rate)
-            row["amount"] = text_of(item.amount)
+            row["rate"] = plain_text(item.rate)
+            row["amount"] = plain_text(item.amount)
         if project.show_staff:
             row["staff"] = item.staff_name
         shown.append(row)
@@ -153,7 +154,7 @@ def decide_time(
             "decided_at": decided_at.isoformat(),
             "approved": [item.entry_id for item in approved],
             "rejected": [{"entry": item.entry_id, "comment": item.comment} for item in rejected],
-            "approved_hours": text_of(sum((item.hours for item in approved), ZERO)),
+            "approved_hours": plain_text(sum((item.hours for item in approved), ZERO)),
             "shown": shown,
             "shown_sha256": seen_fingerprint,
         },

@@ -5,6 +5,7 @@ see, related invoices. Each is a fixed number of queries, however many entries t
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
@@ -232,8 +233,6 @@ CUSTOMER_ENTRIES_PER_PAGE = 50
 def customer_project_context(project: Project, *, page: int = 1) -> dict:
     """The project as its customer sees it, in the visibility the business chose: a fixed
     number of queries, the entries paged."""
-    from django.core.paginator import Paginator
-
     totals = time_totals(project)
     context = {
         "project": project,

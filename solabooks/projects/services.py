@@ -16,6 +16,7 @@ from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.core.money import ZERO, round_money
+from solabooks.core.numbers import plain_text
 from solabooks.sharing.models import SecureLink
 
 from . import states
@@ -60,10 +61,6 @@ class EntryInput:
     rate: Decimal | None = None
     # None: the person logging it.
     staff_member: object = None
-
-
-def _user_of(actor: Actor):
-    return actor.user if getattr(actor.user, "pk", None) else None
 
 
 def _clean_project(data: ProjectInput, *, currency: str) -> ProjectInput:
@@ -118,7 +115,7 @@ def create_project(*, organization, customer, data: ProjectInput, actor: Actor) 
     project = Project.objects.create(
         organization=organization,
         customer=customer,
-        created_by=_user_of(actor),
+        created_by=actor.saved_user,
         **{name: getattr(data, name) for name in PROJECT_FIELDS},
     )
     record_activity(
@@ -141,9 +138,7 @@ def lock_project(project: Project) -> Project:
 
 
 def _as_text(value) -> str | bool | None:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return value
+    return plain_text(value) if isinstance(value, Decimal) else value
 
 
 @transaction.atomic
@@ -250,7 +245,7 @@ def _clean_entry(data: EntryInput, *, project: Project, members: set[int], actor
         raise DomainError(f"{row}The rate cannot be negative.")
     if rate != round(rate, 3):
         raise DomainError(f"{row}A rate has at most 3 decimals.")
-    staff_member = data.staff_member or _user_of(actor)
+    staff_member = data.staff_member or actor.saved_user
     if staff_member is not None and staff_member.pk not in members:
         raise DomainError(f"{row}Choose a member of this business.")
     return {
@@ -285,7 +280,7 @@ def add_time_entries(
         TimeEntry(
             organization=project.organization,
             project=project,
-            created_by=_user_of(actor),
+            created_by=actor.saved_user,
             **_clean_entry(
                 data,
                 project=project,
@@ -306,7 +301,7 @@ def add_time_entries(
         actor=actor,
         details={
             "entries": [entry.pk for entry in created],
-            "hours": _as_text(sum((entry.hours for entry in created), ZERO)),
+            "hours": plain_text(sum((entry.hours for entry in created), ZERO)),
         },
     )
     return created
@@ -323,10 +318,10 @@ def lock_entry(entry: TimeEntry) -> TimeEntry:
 def entry_values(entry: TimeEntry) -> dict:
     return {
         "date": entry.date.isoformat(),
-        "hours": _as_text(entry.hours),
+        "hours": plain_text(entry.hours),
         "description": entry.description,
         "billable": entry.billable,
-        "rate": _as_text(entry.rate),
+        "rate": plain_text(entry.rate),
         "staff_member": entry.staff_member_id,
     }
 

@@ -12,7 +12,6 @@ import secrets
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +20,7 @@ from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, append_activity, record_activity
 from solabooks.core.errors import DomainError
+from solabooks.core.numbers import plain_text
 from solabooks.core.prepared import insert_new
 from solabooks.documents.models import Document, Kind, State
 from solabooks.documents.services import first_view_update, lock_document, mark_document_sent
@@ -77,10 +77,6 @@ def _asks_for_other_lifetime(requested, *, expires_at: datetime.datetime) -> boo
     return True
 
 
-def _user_of(actor: Actor):
-    return actor.user if getattr(actor.user, "pk", None) else None
-
-
 # No savepoint inside a caller's transaction: the one INSERT either lands or the whole
 # operation fails (a token collision is a 2**-256 event), and send is on the API's hot path.
 @transaction.atomic(savepoint=False)
@@ -115,7 +111,7 @@ def mint_link(
         sent_to=customer.email,
         created_at=created_at,
         expires_at=expires_at,
-        created_by=_user_of(actor),
+        created_by=actor.saved_user,
     )
     # Every value is ours, none typed by a user; the database holds the invariants (unique
     # token_hash, expires_at > created_at), so no full_clean() round trips here.
@@ -341,14 +337,9 @@ ACCEPT = "accept"
 DECLINE = "decline"
 
 
-def _number(value) -> str:
-    # 300.00 in memory and 300.000 from the database are the same amount: one spelling.
-    return format(Decimal(value).normalize(), "f")
-
-
 def _line_content(line) -> list[str]:
     amounts = (line.quantity, line.unit_price, line.tax_rate, line.line_subtotal, line.line_tax)
-    return [line.description, *(_number(amount) for amount in amounts)]
+    return [line.description, *(plain_text(amount) for amount in amounts)]
 
 
 def quote_fingerprint(document: Document) -> str:
@@ -364,9 +355,9 @@ def quote_fingerprint(document: Document) -> str:
         "issue_date": document.issue_date.isoformat(),
         "valid_until": document.valid_until.isoformat() if document.valid_until else None,
         "lines": [_line_content(line) for line in document.lines.order_by("position", "id")],
-        "subtotal": _number(document.subtotal),
-        "tax_total": _number(document.tax_total),
-        "total": _number(document.total),
+        "subtotal": plain_text(document.subtotal),
+        "tax_total": plain_text(document.tax_total),
+        "total": plain_text(document.total),
         "notes": document.notes,
         "terms": document.terms,
     }

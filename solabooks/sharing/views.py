@@ -178,8 +178,8 @@ def _find(token: str, prefix: str) -> LinkAccess:
     return access
 
 
-def _link_actor(request: HttpRequest, access: LinkAccess) -> Actor:
-    link = access.link
+def link_actor(request: HttpRequest, link: SecureLink) -> Actor:
+    """The customer behind a link (of any purpose), as Activity records them."""
     return Actor(
         type=ActorType.LINK,
         label=f"link #{link.pk}",
@@ -202,14 +202,19 @@ def _back_to_page() -> HttpResponse:
     return HttpResponseRedirect(BACK_TO_PAGE)
 
 
-def _unavailable(request: HttpRequest, access: LinkAccess) -> HttpResponse:
-    """An expired link may be renewed (Request access); any other dead link may not."""
-    link = access.link
-    context = {"organization": link.organization, "link": link}
-    if access.state is LinkState.EXPIRED:
-        context["urls"] = PAGE_TARGETS
+def unavailable_page(
+    request: HttpRequest, link: SecureLink, state: LinkState, *, subject: str = "document"
+) -> HttpResponse:
+    """A link that does not open (any purpose): an expired one may be renewed (Request
+    access); any other dead link may not. `subject` names what it opened, for the page."""
+    context = {"organization": link.organization, "link": link, "link_subject": subject}
+    if state is LinkState.EXPIRED:
         return render(request, "sharing/link_expired.html", context, status=410)
     return render(request, "sharing/link_invalid.html", context, status=410)
+
+
+def _unavailable(request: HttpRequest, access: LinkAccess) -> HttpResponse:
+    return unavailable_page(request, access.link, access.state)
 
 
 # The document pages behind links, rendered once per version of what they show (see
@@ -274,7 +279,7 @@ def link_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     if not access.is_active:
         return _unavailable(request, access)
     services.record_link_access(
-        link=access.link, verb=Verb.VIEWED, actor=_link_actor(request, access)
+        link=access.link, verb=Verb.VIEWED, actor=link_actor(request, access.link)
     )
     return _document_page(request, access)
 
@@ -298,7 +303,7 @@ def _link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
         return _unavailable(request, access)
     response = pdf_response(document=access.document)
     services.record_link_access(
-        link=access.link, verb=Verb.PDF_DOWNLOADED, actor=_link_actor(request, access)
+        link=access.link, verb=Verb.PDF_DOWNLOADED, actor=link_actor(request, access.link)
     )
     return response
 
@@ -318,7 +323,7 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
             signer_name=form.cleaned_data.get("signer_name", ""),
             reason=form.cleaned_data.get("reason", ""),
             seen_version=form.cleaned_data["version"],
-            actor=_link_actor(request, access),
+            actor=link_actor(request, access.link),
         )
     except DomainError as error:
         if error.code == "signer_required":
@@ -336,14 +341,26 @@ def _link_request_access(request: HttpRequest, token: str, prefix: str) -> HttpR
     """Request access on an expired link. The fresh link goes to the customer's email on
     file, whatever the form posted, and the answer is the same sentence whatever happened:
     the request only counts and enqueues; whether to renew is decided after the answer."""
+    # Counted before the lookup: guessing tokens uses up the client's allowance too.
     ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
     access = _find(token, prefix)
-    link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{access.link.pk}")
+    return answer_access_request(request, access.link, ip_verdict=ip_verdict)
+
+
+def answer_access_request(
+    request: HttpRequest, link: SecureLink, *, ip_verdict: ratelimit.Verdict | None = None
+) -> HttpResponse:
+    """Request access on a link of any purpose: count the client (unless the caller did,
+    `ip_verdict`) and the link, enqueue the decision (sharing.tasks.access_requested) and
+    answer the same sentence whatever will happen."""
+    if ip_verdict is None:
+        ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
+    link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{link.pk}")
     allowed = ip_verdict.allowed and link_verdict.allowed
     if allowed:
-        actor = _link_actor(request, access).to_json()
-        enqueue_after_response(tasks.access_requested, link_id=access.link.pk, actor=actor)
-    context = {"organization": access.link.organization, "answer": ACCESS_REQUESTED_ANSWER}
+        actor = link_actor(request, link).to_json()
+        enqueue_after_response(tasks.access_requested, link_id=link.pk, actor=actor)
+    context = {"organization": link.organization, "answer": ACCESS_REQUESTED_ANSWER}
     return render(
         request, "sharing/link_access_requested.html", context, status=200 if allowed else 429
     )
@@ -365,7 +382,7 @@ def _link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpRe
     ip_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_IP, request.client_ip)
     link_verdict = ratelimit.hit(ACCOUNT_SETUP_PER_LINK, f"link:{access.link.pk}")
     if ip_verdict.allowed and link_verdict.allowed:
-        actor = _link_actor(request, access).to_json()
+        actor = link_actor(request, access.link).to_json()
         enqueue_after_response(
             tasks.account_setup_requested, customer_id=access.link.customer_id, actor=actor
         )

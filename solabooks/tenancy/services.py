@@ -377,7 +377,7 @@ def create_api_key(*, organization: Organization, actor: Actor, name: str) -> Ne
         name=name,
         prefix=prefix,
         key_hash=hash_api_key(raw_key),
-        created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        created_by=actor.saved_user,
     )
     record_activity(
         organization=organization,

@@ -17,11 +17,6 @@ from django.http import (
 )
 from django.shortcuts import render
 
-from solabooks.activity.models import ActorType
-from solabooks.activity.services import Actor
-from solabooks.core import ratelimit
-from solabooks.core.background import enqueue_after_response
-from solabooks.core.middleware import request_origin
 from solabooks.core.pagecache import (
     RenderedPageCache,
     has_pending_messages,
@@ -29,15 +24,14 @@ from solabooks.core.pagecache import (
     render_shareable,
     split_shareable,
 )
-from solabooks.sharing import tasks as sharing_tasks
 from solabooks.sharing.models import LinkPurpose
-from solabooks.sharing.selectors import LinkState, ProjectLinkAccess, find_project_link
+from solabooks.sharing.selectors import ProjectLinkAccess, find_project_link
 from solabooks.sharing.views import (
-    ACCESS_REQUESTED_ANSWER,
     BACK_TO_PAGE,
-    REQUEST_ACCESS_PER_IP,
-    REQUEST_ACCESS_PER_LINK,
+    answer_access_request,
+    link_actor,
     token_page,
+    unavailable_page,
 )
 from solabooks.tenancy.versions import version_key
 
@@ -59,41 +53,6 @@ def _find(token: str, purpose: str) -> ProjectLinkAccess:
     return access
 
 
-def link_actor(request: HttpRequest, access: ProjectLinkAccess) -> Actor:
-    link = access.link
-    return Actor(
-        type=ActorType.LINK,
-        label=f"link #{link.pk}",
-        extra={"link_id": link.pk},
-        **request_origin(request),
-    )
-
-
-def _unavailable(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
-    link = access.link
-    context = {"organization": link.organization, "link": link, "link_subject": "project"}
-    if access.state is LinkState.EXPIRED:
-        return render(request, "sharing/link_expired.html", context, status=410)
-    return render(request, "sharing/link_invalid.html", context, status=410)
-
-
-def _request_access(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
-    """Same sentence whatever happened; renewing is decided after the answer."""
-    ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
-    link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{access.link.pk}")
-    allowed = ip_verdict.allowed and link_verdict.allowed
-    if allowed:
-        enqueue_after_response(
-            sharing_tasks.access_requested,
-            link_id=access.link.pk,
-            actor=link_actor(request, access).to_json(),
-        )
-    context = {"organization": access.link.organization, "answer": ACCESS_REQUESTED_ANSWER}
-    return render(
-        request, "sharing/link_access_requested.html", context, status=200 if allowed else 429
-    )
-
-
 def _page_number(request: HttpRequest) -> int:
     try:
         return max(1, min(int(request.GET.get("page", "1")), 10_000))
@@ -107,14 +66,14 @@ def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         access = _find(token, LinkPurpose.PROJECT_SHARE)
         if request.POST.get("op") == OP_REQUEST_ACCESS:
-            return _request_access(request, access)
+            return answer_access_request(request, access.link)
         return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     access = _find(token, LinkPurpose.PROJECT_SHARE)
     if not access.is_active:
-        return _unavailable(request, access)
-    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access))
+        return unavailable_page(request, access.link, access.state, subject="project")
+    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access.link))
     link, project = access.link, access.project
     page = _page_number(request)
     project.organization = link.organization
@@ -145,12 +104,12 @@ def time_approval_link_page(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     access = _find(token, LinkPurpose.TIME_APPROVAL)
     if request.method == "POST" and request.POST.get("op") == OP_REQUEST_ACCESS:
-        return _request_access(request, access)
+        return answer_access_request(request, access.link)
     if not access.is_active:
-        return _unavailable(request, access)
+        return unavailable_page(request, access.link, access.state, subject="project")
     if request.method == "POST":
         return _decide(request, access)
-    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access))
+    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access.link))
     return _approval_page(request, access)
 
 
@@ -190,7 +149,7 @@ def _decide(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
     return post_decision(
         request,
         approval_request,
-        actor=link_actor(request, access),
+        actor=link_actor(request, access.link),
         show_page=lambda form, status: _approval_page(request, access, form=form, status=status),
         back_to_page=lambda: HttpResponseRedirect(BACK_TO_PAGE),
     )
