@@ -17,7 +17,6 @@ wiped from the row once the message is sent or given up on.
 """
 
 import logging
-import re
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -41,6 +40,13 @@ from django.utils.html import escape
 
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
+from solabooks.core.colours import (
+    DEFAULT_BRAND_COLOUR,
+    WHITE,
+    as_text_on_light,
+    brand_colour_of,
+    text_on,
+)
 from solabooks.core.errors import DomainError
 from solabooks.core.logging import redact
 from solabooks.core.prepared import insert_new
@@ -60,8 +66,6 @@ RETRY_CAP = timedelta(hours=1)
 STUCK_AFTER = timedelta(minutes=10)
 SWEEP_LIMIT = 100
 MAX_SUBJECT_LENGTH = 250
-DEFAULT_BRAND_COLOUR = "#1f6feb"
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 OUTBOX_ACTOR = Actor.system("Email outbox")
 
 
@@ -95,12 +99,13 @@ def branding_context(organization) -> dict:
     """What email/base.html and base.txt need: name, absolute logo URL, brand colours.
     `organization` None means Solabooks itself (PLATFORM)."""
     organization = organization or PLATFORM
-    colour = organization.brand_colour or ""
-    colour = colour if HEX_COLOUR.match(colour) else DEFAULT_BRAND_COLOUR
+    colour = brand_colour_of(organization)
     return {
         "organization": organization,
         "brand_colour": colour,
-        "brand_text_colour": _readable_text_on(colour),
+        "brand_text_colour": text_on(colour),
+        # Links in the brand colour, darkened where needed to read on the white card.
+        "brand_link_colour": as_text_on_light(colour, WHITE),
         "logo_url": absolute_logo_url(organization),
         "base_url": settings.BASE_URL,
     }
@@ -114,14 +119,6 @@ def absolute_logo_url(organization) -> str:
     if url.startswith(("http://", "https://")):
         return url
     return settings.BASE_URL + url
-
-
-def _readable_text_on(colour: str) -> str:
-    # Button text: white on dark brand colours, ink on light ones (WCAG relative luminance).
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#ffffff" if luminance < 0.45 else "#1d2330"
 
 
 def _render_plain(template_name: str, context: dict) -> str:

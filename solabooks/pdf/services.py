@@ -28,18 +28,17 @@ from django.template.loader import render_to_string
 from django.utils._os import safe_join
 from django.utils.crypto import salted_hmac
 
+from solabooks.core.colours import WHITE, as_text_on_light, brand_colour_of
 from solabooks.core.storage import private_storage
 from solabooks.documents.selectors import full_document
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 CACHE_PREFIX = "pdf-cache"
 # Keys the cache file name (see pdf_cache_path).
 CACHE_NAME_PURPOSE = "solabooks.pdf.cache-name"
 LOGO_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"}
-DEFAULT_BRAND_COLOUR = "#1f6feb"
-HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @functools.cache
@@ -110,14 +109,15 @@ def logo_data_uri(organization) -> str:
 
 def _pdf_context(document) -> dict:
     organization = document.organization
-    colour = organization.brand_colour or ""
+    colour = brand_colour_of(organization)
     return {
         "document": document,
         "organization": organization,
         "lines": list(document.lines.all()),
         "for_pdf": True,
         "logo_data_uri": logo_data_uri(organization),
-        "brand_colour": colour if HEX_COLOUR.match(colour) else DEFAULT_BRAND_COLOUR,
+        "brand_colour": colour,
+        "brand_text_colour": as_text_on_light(colour, WHITE),
         # Goes inside a CSS string in the page footer: only harmless characters.
         "footer_label": re.sub(r"[^A-Za-z0-9 ._/-]", "", document.number),
     }

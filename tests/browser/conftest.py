@@ -68,15 +68,18 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_context(browser: Browser):
-    """new_context(label) -> a fresh browser context (own cookies), closed after the test."""
+    """new_context(label, **options) -> a fresh browser context (own cookies), closed after
+    the test; options go to Playwright (java_script_enabled, viewport, device_scale_factor…)."""
     contexts: list[BrowserContext] = []
 
-    def make(label: str) -> BrowserContext:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900},
-            accept_downloads=True,
-            user_agent=f"Mozilla/5.0 (X11; Linux x86_64) SolabooksBrowserTest/{label}",
-        )
+    def make(label: str, **options) -> BrowserContext:
+        settings = {
+            "viewport": {"width": 1280, "height": 900},
+            "accept_downloads": True,
+            "user_agent": f"Mozilla/5.0 (X11; Linux x86_64) SolabooksBrowserTest/{label}",
+            **options,
+        }
+        context = browser.new_context(**settings)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

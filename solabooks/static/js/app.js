@@ -26,3 +26,13 @@ document.addEventListener("click", (event) => {
   formset.querySelector("tbody").insertAdjacentHTML("beforeend", html);
   total.value = String(index + 1);
 });
+// A data table wider than a phone scrolls inside the page (app.css); keyboard users can
+// only scroll what they can focus, so such a table joins the tab order (WCAG 2.1.1).
+function focusableScrollingTables() {
+  for (const table of document.querySelectorAll("table.list")) {
+    if (table.scrollWidth > table.clientWidth + 1) table.tabIndex = 0;
+    else table.removeAttribute("tabindex");
+  }
+}
+document.addEventListener("DOMContentLoaded", focusableScrollingTables);
+window.addEventListener("resize", focusableScrollingTables);
