@@ -1,7 +1,10 @@
 # Shared by scripts/demo and scripts/test. Sourced from the repository root.
 
 # The Debian packages Solabooks needs at run time (WeasyPrint's text layout for PDFs).
-RUNTIME_DEBS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+# WeasyPrint's libraries, and the fonts the PDF names (pdf/_print.css): any script a name is
+# written in gets real glyphs, embedded in the PDF.
+RUNTIME_DEBS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+    fonts-dejavu-core fonts-wqy-zenhei fonts-noto-color-emoji)
 
 say() { printf '\n==> %s\n' "$*"; }
 

@@ -34,7 +34,7 @@ from solabooks.documents.selectors import full_document
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3
 CACHE_PREFIX = "pdf-cache"
 # Keys the cache file name (see pdf_cache_path).
 CACHE_NAME_PURPOSE = "solabooks.pdf.cache-name"

@@ -391,3 +391,31 @@ def test_customer_pages_have_no_serious_accessibility_violations(
         if violations:
             found[name] = violations
     assert not found, found
+
+
+# --- Names in any script ------------------------------------------------------------------
+
+
+def test_right_to_left_names_read_right_to_left_on_a_phone(
+    transactional_db, live_server, mailbox, new_context, screenshot
+):
+    organization = OrganizationFactory(name="مخبز الياسمين", time_zone="UTC")
+    customer = CustomerFactory(
+        organization=organization, name="מאפיית השקד 🍰", email="shaked@bakery.test"
+    )
+    quote = make_document(customer=customer, kind="quote", notes="北京烘焙坊 · 谢谢")
+    page = new_context("rtl", **PHONE).new_page()
+    page.goto(emailed_link(mailbox, quote))
+    screenshot(page, "rtl-names")
+    assert sideways_overflow(page) == []
+    name = page.locator(".sheet-parties .strong")
+    expect(name).to_have_text("מאפיית השקד 🍰")
+    # Set right to left: the text's own box ends at the right edge of its block.
+    edges = name.evaluate(
+        """el => { const range = document.createRange(); range.selectNodeContents(el);
+                   return [getComputedStyle(el).direction, range.getBoundingClientRect().right,
+                           el.getBoundingClientRect().right]; }"""
+    )
+    assert edges[0] == "rtl" and abs(edges[1] - edges[2]) < 2, edges
+    assert page.locator(".business-name").evaluate("el => getComputedStyle(el).direction") == "rtl"
+    expect(page.locator(".sheet-notes")).to_contain_text("北京烘焙坊 · 谢谢")

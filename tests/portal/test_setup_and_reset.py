@@ -71,7 +71,7 @@ def test_choose_a_password_and_be_signed_in(invite, customer, org):
     page = client.get(path)
     assert page.status_code == 200
     assert "Set up your portal account" in page.content.decode()
-    assert 'class="business-name">Acme Ltd<' in page.content.decode()
+    assert 'class="business-name" dir="ltr">Acme Ltd<' in page.content.decode()
     response = choose(client, path)
     assert response.status_code == 302 and response["Location"] == DASHBOARD
     dashboard = client.get(DASHBOARD)

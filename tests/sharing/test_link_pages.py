@@ -29,7 +29,7 @@ def test_link_opens_the_branded_document(sent_invoice, customer_client, org):
     page = response.content.decode()
     assert response.status_code == 200
     assert invoice.number in page
-    assert 'class="business-name">Acme Ltd<' in page
+    assert 'class="business-name" dir="ltr">Acme Ltd<' in page
     assert 'class="document-sheet"' in page
     assert 'href="?format=pdf"' in page
     assert "Download PDF" in page
