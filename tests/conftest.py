@@ -33,6 +33,25 @@ def _clear_page_caches():
 
 
 @pytest.fixture(autouse=True)
+def _every_change_records_its_activity(request):
+    """tests/activity_watch.py: product code that writes business data in a transaction
+    without recording an Activity in it fails the test."""
+    uses_database = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    watched = not request.node.get_closest_marker("activity_watch_off")
+    if not watched or not (uses_database or request.node.get_closest_marker("django_db")):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # the test's transaction comes first
+    from tests.activity_watch import watching
+
+    with watching() as watch:
+        yield
+    problems = watch.violations()
+    if problems:
+        pytest.fail("\n".join(["A change without its Activity:", *sorted(set(problems))]))
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache(request):
     """Rate-limit counters live in the cache; every test starts with none."""
     if not {"db", "transactional_db", "live_server"} & set(request.fixturenames) and not (

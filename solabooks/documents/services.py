@@ -576,6 +576,19 @@ def record_payment(
                 "method": method,
             },
         )
+    if not locked:
+        # A payment on account (nothing allocated yet) is still a change the business sees.
+        record_activity(
+            organization=organization,
+            customer=customer,
+            verb=Verb.PAYMENT_RECORDED,
+            actor=actor,
+            details={
+                "payment_id": payment.pk,
+                "amount": format_money(amount, currency),
+                "method": method,
+            },
+        )
     if issue_receipt:
         issue_receipt_for_payment(payment=payment, actor=actor)
     return payment
