@@ -192,18 +192,26 @@ def test_a_quote_decision_and_expiry_show_at_once(portal, customer):
     assert lapsing.number in page(portal, QUOTES, status="expired")
 
 
-def test_the_customers_and_the_business_details_show_at_once(portal, customer, org, owner):
+def test_the_customers_and_the_business_details_show_at_once(
+    portal, customer, org, owner, django_capture_on_commit_callbacks
+):
+    """As soon as the change commits (the data version moves on commit; a test's own
+    transaction never commits, so the callbacks are run here as a commit would)."""
     assert "Jane&#x27;s Bakery" in page(portal)
-    update_customer(
-        customer=customer,
-        actor=SYSTEM,
-        name="Jane's Bakehouse",
-        email=customer.email,
-        currency=customer.currency,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        update_customer(
+            customer=customer,
+            actor=SYSTEM,
+            name="Jane's Bakehouse",
+            email=customer.email,
+            currency=customer.currency,
+        )
     assert "Jane&#x27;s Bakehouse" in page(portal)
     staff = Actor(type="staff", user=owner, label=owner.email)
-    update_organization(organization=org, actor=staff, name="Acme Trading", brand_colour="#aa3300")
+    with django_capture_on_commit_callbacks(execute=True):
+        update_organization(
+            organization=org, actor=staff, name="Acme Trading", brand_colour="#aa3300"
+        )
     for url in (DASHBOARD, INVOICES):
         html = page(portal, url)
         assert "Acme Trading" in html and "#aa3300" in html and "Acme Ltd" not in html

@@ -2,7 +2,6 @@
 (`for_customer` in the selectors), so no other customer's or business's row is reachable:
 a foreign id is a 404 like a made-up one. Read-only, apart from a sent quote's decision."""
 
-import time
 from collections.abc import Callable, Hashable
 
 from django.contrib import messages
@@ -23,9 +22,10 @@ from solabooks.core.pagecache import (
 from solabooks.documents.models import Kind, PaymentMethod, State
 from solabooks.documents.selectors import receivables_by_currency
 from solabooks.sharing.services import decide_quote
+from solabooks.tenancy.versions import version_key
 
 from .. import selectors, services
-from ..auth import CUSTOMER_FIELDS, ORGANIZATION_FIELDS, PortalSession
+from ..auth import PortalSession
 from ..decorators import portal_login_required
 from ..forms import QuoteDecisionForm
 
@@ -61,29 +61,22 @@ def _render(request: HttpRequest, template: str, context: dict, *, nav: str) -> 
 # every request for that version (core.pagecache): rendering them through the ORM and the
 # templates cost ~10 ms of CPU, serving a rendered one a fraction of a millisecond.
 PAGES = RenderedPageCache(max_entries=512)
-# A page is re-rendered at least this often. The business's data version (in the
-# organization row, moved after every commit: tenancy/versions.py) orders changes as they
-# commit, which Activity ids and timestamps do not; this bounds how long a page can lag
-# should a process die between a commit and its version bump.
-PAGE_MAX_AGE_SECONDS = 60
 
 
 def _page_version(session: PortalSession) -> tuple:
-    """Everything a dashboard or list shows besides its own parameters: the customer's and
-    the business's rows as they are now (name, branding, time zone, ... and the data
-    version, which moves after every change the business's services commit), the newest
-    Activity row about the customer (their own views and downloads, which the dashboard's
-    recent activity shows), the business's today (what is overdue) and whether the header
-    offers Switch business. All of it comes with the session check's one query
-    (auth.resolve)."""
-    customer, organization = session.customer, session.organization
+    """Everything a dashboard or list shows besides its own parameters: the business's data
+    version (tenancy.versions.version_key: it moves after every change the business's
+    services commit, the customer's and the business's own rows included, and every page
+    is re-rendered at least once per ANSWER_MAX_AGE), the newest Activity row about the
+    customer (their own views and downloads, which the dashboard's recent activity shows),
+    the business's today (what is overdue) and whether the header offers Switch business.
+    All of it comes with the session check's one query (auth.resolve)."""
     return (
-        tuple(getattr(customer, name) for name in CUSTOMER_FIELDS),
-        tuple(getattr(organization, name) for name in ORGANIZATION_FIELDS),
+        *version_key(session.organization),
+        session.customer.pk,
         session.newest_activity_id,
-        organization.today(),
+        session.organization.today(),
         session.can_switch,
-        int(time.time() // PAGE_MAX_AGE_SECONDS),
     )
 
 
