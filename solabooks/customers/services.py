@@ -134,18 +134,10 @@ def update_customer(
 
 
 def _notify_portal_of_email_change(*, customer: Customer, actor: Actor) -> str | None:
-    """SPEC 2: a new email disables active portal access until staff enable it again.
+    """SPEC 2: a new email disables active portal access until staff enable it again. Runs
+    in this same transaction (the email change and the disabling commit together) and
+    returns the message staff should see, or None when there was nothing to disable."""
+    # Imported here: the portal app builds on customers, not the other way round.
+    from solabooks.portal.services import on_customer_email_changed
 
-    The portal app owns portal access, and may not have its service yet. So the hook is
-    optional: when `solabooks.portal.services.on_customer_email_changed` exists it runs in
-    this same transaction (the email change and the disabling commit together) and returns
-    the message staff should see, or None when there was nothing to disable.
-    """
-    try:
-        from solabooks.portal import services as portal_services
-    except ImportError:
-        return None
-    hook = getattr(portal_services, "on_customer_email_changed", None)
-    if hook is None:
-        return None
-    return hook(customer=customer, actor=actor)
+    return on_customer_email_changed(customer=customer, actor=actor)

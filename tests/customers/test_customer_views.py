@@ -241,26 +241,6 @@ def test_other_edits_do_not_call_the_portal_hook(owner_client, customer, portal_
     assert portal_hook == []
 
 
-@pytest.mark.parametrize("missing", ["module", "function"])
-def test_email_change_works_without_the_portal_hook(owner_client, customer, monkeypatch, missing):
-    import solabooks.portal
-
-    if missing == "module":
-        # A None entry in sys.modules makes the import raise ImportError.
-        monkeypatch.delattr(solabooks.portal, "services", raising=False)
-        monkeypatch.setitem(sys.modules, "solabooks.portal.services", None)
-    else:
-        portal_services = types.ModuleType("solabooks.portal.services")
-        monkeypatch.setattr(solabooks.portal, "services", portal_services, raising=False)
-        monkeypatch.setitem(sys.modules, "solabooks.portal.services", portal_services)
-    response = owner_client.post(
-        reverse("customer-edit", args=[customer.pk]), valid_post(email="new@bakery.test")
-    )
-    assert response.status_code == 302
-    customer.refresh_from_db()
-    assert customer.email == "new@bakery.test"
-
-
 # Tabs ---------------------------------------------------------------------------------------
 
 

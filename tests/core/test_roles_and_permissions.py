@@ -15,7 +15,7 @@ from solabooks.tenancy.services import create_api_key
 from tests.factories import UserFactory, make_document, make_project_with_time
 
 from .staff_urls import staff_urls
-from .test_review_cross_business_urls import OWNER_ONLY_PREFIX, id_kinds, snapshot
+from .test_no_url_reaches_another_business import OWNER_ONLY_PREFIX, id_kinds, snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ from tests.documents.helpers import document_post
 from tests.factories import make_document, make_project_with_time
 
 from .staff_urls import link_urls, staff_urls
-from .test_review_cross_business_urls import id_kinds
+from .test_no_url_reaches_another_business import id_kinds
 
 pytestmark = pytest.mark.django_db
 
