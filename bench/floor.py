@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from solabooks.activity.models import Activity, ActorType, Verb
-from solabooks.activity.services import Actor, append_activity
+from solabooks.activity.services import Actor, log_access
 from solabooks.api.authentication import _find_key, hash_api_key
 from solabooks.api.throttling import api_limit
 from solabooks.core.prepared import PreparedQuery, insert_new
@@ -105,7 +105,7 @@ def floor_send(request: HttpRequest, pk: int) -> HttpResponse:
             )
         )
     bump_data_version(organization_id=organization_id)
-    append_activity(
+    log_access(
         organization_id=organization_id,
         verb=Verb.API_CALL,
         actor=Actor.for_request(request, type=ActorType.API_KEY, label="key"),

@@ -33,7 +33,7 @@ from django.db import DatabaseError, IntegrityError, close_old_connections, conn
 from django.db.models import Model
 
 from solabooks.core.prepared import insert_rows, update_row
-from solabooks.tenancy.versions import data_changed
+from solabooks.tenancy.versions import bump_data_version_on_commit
 
 from .models import Activity
 
@@ -72,7 +72,7 @@ def _write(activities: list[Activity], updates: dict[tuple, RowUpdate]) -> None:
                 **{update.field: update.value},
             )
         for organization_id in changed:
-            data_changed(organization_id=organization_id)
+            bump_data_version_on_commit(organization_id=organization_id)
 
 
 def _merge(updates: dict[tuple, RowUpdate], new: RowUpdate) -> None:

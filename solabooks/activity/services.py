@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from solabooks.core.middleware import request_origin
 from solabooks.core.prepared import insert_new
-from solabooks.tenancy.versions import data_changed
+from solabooks.tenancy.versions import bump_data_version_on_commit
 
 from .accesslog import RowUpdate, access_log
 from .models import Activity, ActorType
@@ -124,11 +124,11 @@ def record_activity(
     insert_new(activity)
     # Every state change records its Activity, so this is where the business's data
     # version learns of every change (tenancy/versions.py).
-    data_changed(organization_id=organization.pk)
+    bump_data_version_on_commit(organization_id=organization.pk)
     return activity
 
 
-def append_activity(
+def log_access(
     *,
     organization_id: int,
     verb: str,
@@ -139,9 +139,11 @@ def append_activity(
     details: dict | None = None,
     row_updates: tuple[RowUpdate, ...] = (),
 ) -> None:
-    """record_activity() for the rows written on every customer or API request (views,
-    downloads, API calls): the same row, stamped now and written by the access log in its
-    next batch (see accesslog.py), with any bookkeeping `row_updates`."""
+    """A deferred access record, for what happens on every customer or API request (views,
+    downloads, API calls): the same Activity row record_activity() writes, stamped now but
+    written by the access log in its next batch, outside the request's transaction (see
+    accesslog.py), with any bookkeeping `row_updates`. Business changes use
+    record_activity(), which writes in the change's own transaction."""
     activity = _activity(
         organization_id=organization_id,
         verb=verb,

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from solabooks.activity.models import ActorType, Verb
-from solabooks.activity.services import Actor, append_activity
+from solabooks.activity.services import Actor, log_access
 
 from . import idempotency
 from .authentication import key_label, spend_equal_effort
@@ -194,7 +194,7 @@ class ApiView(GenericAPIView):
         # authentication on a request that failed before it.
         api_key = getattr(request._request, "api_key", None)
         if api_key is not None and request.method in UNSAFE_METHODS and response.status_code < 300:
-            append_activity(
+            log_access(
                 organization_id=api_key.organization_id,
                 verb=Verb.API_CALL,
                 actor=self.actor(),

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from solabooks.activity.models import ActorType, Verb
-from solabooks.activity.services import Actor, append_activity, record_activity
+from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.core import ratelimit, signin
 from solabooks.core.errors import DomainError
 from solabooks.core.passwords import MAX_PASSWORD_LENGTH
@@ -521,7 +521,7 @@ def record_document_access(
     if document.customer_id != session.customer.pk:
         raise DomainError("That document is not yours.")
     updates = first_view_update(document=document, at=timezone.now()) if verb == Verb.VIEWED else ()
-    append_activity(
+    log_access(
         organization_id=session.organization.pk,
         document_id=document.pk,
         customer_id=document.customer_id,
@@ -535,7 +535,7 @@ def record_document_access(
 def record_payment_view(*, session: PortalSession, payment, actor: Actor) -> None:
     if payment.customer_id != session.customer.pk:
         raise DomainError("That payment is not yours.")
-    append_activity(
+    log_access(
         organization_id=session.organization.pk,
         customer_id=session.customer.pk,
         verb=Verb.VIEWED,
@@ -554,7 +554,7 @@ def record_project_view(
     details = {"portal_access_id": session.access.pk}
     if approval_request is not None:
         details["request_id"] = approval_request.pk
-    append_activity(
+    log_access(
         organization_id=session.organization.pk,
         project_id=project.pk,
         customer_id=session.customer.pk,

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
-from solabooks.activity.services import Actor, append_activity, record_activity
+from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.selectors import LinkState, link_state
 from solabooks.sharing.services import mint_link
@@ -19,7 +19,7 @@ def record_project_link_access(*, link: SecureLink, actor: Actor) -> None:
     document link's view: nothing is used up and nothing changes state."""
     now = timezone.now()
     link.last_used_at = now
-    append_activity(
+    log_access(
         organization_id=link.organization_id,
         project_id=link.project_id,
         customer_id=link.customer_id,

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
-from solabooks.activity.services import Actor, append_activity, record_activity
+from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.core.numbers import plain_text
 from solabooks.core.prepared import insert_new
@@ -209,7 +209,7 @@ def record_link_access(*, link: SecureLink, verb: str, actor: Actor) -> None:
     updates = [RowUpdate(SecureLink, link.pk, "last_used_at", now)]
     if verb == Verb.VIEWED:
         updates.extend(first_view_update(document=document, at=now))
-    append_activity(
+    log_access(
         organization_id=link.organization_id,
         document_id=document.pk,
         customer_id=document.customer_id,

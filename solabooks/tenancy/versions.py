@@ -44,7 +44,7 @@ def bump_data_version(*, organization_id: int) -> None:
         cursor.execute(sql, [organization_id])
 
 
-def data_changed(*, organization_id: int) -> None:
+def bump_data_version_on_commit(*, organization_id: int) -> None:
     """The business's data changed in the current transaction: move its version once the
     transaction commits (at once outside one)."""
     transaction.on_commit(

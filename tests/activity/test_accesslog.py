@@ -16,7 +16,7 @@ from django.utils import timezone
 from solabooks.activity import accesslog
 from solabooks.activity.accesslog import AccessLog, RowUpdate
 from solabooks.activity.models import Activity, ActorType, Verb
-from solabooks.activity.services import Actor, append_activity
+from solabooks.activity.services import Actor, log_access
 from solabooks.documents.models import Document
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.services import issue_link
@@ -193,7 +193,7 @@ def test_link_page_view_is_recorded_by_the_process_log(settings, client, documen
 
 def test_append_activity_uses_the_process_log(settings, document):
     settings.SOLABOOKS_ACCESS_LOG = "background"
-    append_activity(
+    log_access(
         organization_id=document.organization_id,
         document_id=document.pk,
         customer_id=document.customer_id,

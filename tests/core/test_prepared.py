@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from solabooks.activity.models import Activity, ActorType, Verb
-from solabooks.activity.services import Actor, append_activity, record_activity
+from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.core.prepared import (
     PreparedQuery,
     concrete_attnames,
@@ -515,7 +515,7 @@ def test_update_row_sets_a_link_last_used_at_in_one_query(books, django_assert_n
     assert link.revoked_at is None and link.expires_at == now + datetime.timedelta(hours=24)
 
 
-# --- insert_row / append_activity ------------------------------------------------------
+# --- insert_row / log_access ------------------------------------------------------
 
 ACTIVITY_FIELDS = [
     f.attname for f in Activity._meta.concrete_fields if f.attname not in ("id", "created_at")
@@ -553,7 +553,7 @@ def test_append_activity_writes_the_row_record_activity_writes(books, actor):
         details=details,
     )
     count = Activity.objects.count()
-    append_activity(
+    log_access(
         organization_id=document.organization_id,
         document_id=document.pk,
         customer_id=document.customer_id,
@@ -583,7 +583,7 @@ def test_append_activity_writes_the_row_record_activity_writes(books, actor):
 
 
 def test_append_activity_records_the_staff_user_and_no_details_as_empty(books, owner):
-    append_activity(
+    log_access(
         organization_id=books["plain"].organization_id,
         customer_id=books["plain"].customer_id,
         verb=Verb.API_CALL,
@@ -602,7 +602,7 @@ def test_insert_row_is_one_statement_and_appends_a_new_row_every_time(
     document = books["plain"]
     actor = Actor(type=ActorType.LINK, label="link #1", ip="198.51.100.1")
     with CaptureQueriesContext(connection) as captured:
-        append_activity(
+        log_access(
             organization_id=document.organization_id,
             document_id=document.pk,
             customer_id=document.customer_id,
