@@ -1,57 +1,29 @@
-"""Every change to portal accounts happens here, one transaction each, with its Activity.
-
-Staff side: enable (after confirming the email on file), resend the setup email, disable,
-and the email-change hook. Customer side: set up, reset and change a password, ask for a
-fresh link, and the bookkeeping of what a signed-in customer views and downloads.
+"""Portal access, as staff manage it: enable (after confirming the email on file), resend
+the setup email, disable, and what a customer's changed email does to their access. One
+transaction each, with its Activity. The customer's own account (setting up, passwords, a
+fresh link, unlocking) is in accounts.py; records of what a signed-in customer views are in
+access_records.py.
 """
 
-from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import check_password, make_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from solabooks.activity.models import ActorType, Verb
-from solabooks.activity.services import Actor, log_access, record_activity
-from solabooks.core import ratelimit, signin
+from solabooks.activity.models import Verb
+from solabooks.activity.services import Actor, record_activity
+from solabooks.core import ratelimit
 from solabooks.core.errors import DomainError
-from solabooks.core.passwords import MAX_PASSWORD_LENGTH
 from solabooks.customers.models import Customer
-from solabooks.documents.models import Document
-from solabooks.documents.services import first_view_update
 
 from . import emails
-from .auth import SIGN_IN_LIMITS, PortalSession, normalize_email
-from .models import AccessState, PortalAccess, PortalToken, PortalUser, TokenPurpose
-from .tokens import TokenStatus, access_is_usable, find_token, issue_token, token_status
-
-# Passwords: Django's validators from settings (core.passwords), plus a ceiling so nobody
-# makes the server hash megabytes.
+from .auth import normalize_email
+from .models import AccessState, PortalAccess, PortalUser, TokenPurpose
+from .tokens import access_is_usable, issue_token
 
 # Staff may (re)send a customer's setup email this often.
 STAFF_SETUP_EMAILS = ratelimit.Limit("portal-staff-setup-email", max_hits=5, window_seconds=3600)
-# Customer-triggered emails (fresh link, forgot password, set up from a secure link): per
-# account, silently; views also limit them per client address with a visible message.
-CUSTOMER_EMAILS_PER_ACCOUNT = ratelimit.Limit(
-    "portal-customer-email", max_hits=3, window_seconds=3600
-)
-CUSTOMER_EMAILS_PER_CLIENT = ratelimit.Limit(
-    "portal-customer-email-client", max_hits=10, window_seconds=3600
-)
-# Wrong current passwords on the settings page, per portal user.
-CURRENT_PASSWORD_GUESSES = ratelimit.Limit(
-    "portal-current-password", max_hits=5, window_seconds=15 * 60
-)
-
-TOKEN_REFUSALS = {
-    TokenStatus.USED: "This link has already been used.",
-    TokenStatus.EXPIRED: "This link has expired.",
-    TokenStatus.SUPERSEDED: "This link has been replaced by a newer one.",
-    TokenStatus.REVOKED: "This link is no longer valid.",
-}
 
 
-def _lock_customer(customer: Customer) -> Customer:
+def lock_customer(customer: Customer) -> Customer:
     return (
         Customer.objects.select_for_update(of=("self",))
         .select_related("organization")
@@ -59,7 +31,7 @@ def _lock_customer(customer: Customer) -> Customer:
     )
 
 
-def _lock_access(customer: Customer) -> PortalAccess | None:
+def lock_access(customer: Customer) -> PortalAccess | None:
     return (
         PortalAccess.objects.select_for_update(of=("self",))
         .select_related("portal_user", "customer", "organization")
@@ -68,11 +40,11 @@ def _lock_access(customer: Customer) -> PortalAccess | None:
     )
 
 
-def _lock_user(portal_user: PortalUser) -> PortalUser:
+def lock_portal_user(portal_user: PortalUser) -> PortalUser:
     return PortalUser.objects.select_for_update().get(pk=portal_user.pk)
 
 
-def _change_state(access: PortalAccess, *, state: str, actor: Actor) -> None:
+def change_access_state(access: PortalAccess, *, state: str, actor: Actor) -> None:
     access.state = state
     access.changed_at = timezone.now()
     access.changed_by = actor.saved_user
@@ -81,14 +53,14 @@ def _change_state(access: PortalAccess, *, state: str, actor: Actor) -> None:
         access.activated_at = access.changed_at
 
 
-def _email_on_file(customer: Customer) -> str:
+def email_on_file(customer: Customer) -> str:
     email = normalize_email(customer.email)
     if not email:
         raise DomainError(f"{customer.name} has no email address on file.")
     return email
 
 
-def _send_setup(*, access: PortalAccess, actor: Actor) -> None:
+def send_setup_email(*, access: PortalAccess, actor: Actor) -> None:
     """A new 60-minute setup link (older ones are superseded), emailed and recorded."""
     issued = issue_token(portal_user=access.portal_user, purpose=TokenPurpose.SETUP, access=access)
     emails.queue_setup(access=access, portal_user=access.portal_user, raw_token=issued.raw_token)
@@ -101,20 +73,20 @@ def _send_setup(*, access: PortalAccess, actor: Actor) -> None:
     )
 
 
-def _send_reset(*, access: PortalAccess, portal_user: PortalUser) -> None:
+def send_reset_email(*, access: PortalAccess, portal_user: PortalUser) -> None:
     issued = issue_token(portal_user=portal_user, purpose=TokenPurpose.RESET, access=access)
     emails.queue_password_reset(access=access, portal_user=portal_user, raw_token=issued.raw_token)
 
 
-def _grant(
+def grant_access(
     *, customer: Customer, access: PortalAccess | None, actor: Actor, via: str = ""
 ) -> PortalAccess:
     """Give the customer's email on file access: at once (and a notice) when that email
     already has a portal password, otherwise an invitation with a setup link. A grant
     starts a new session epoch, so nothing from before a Disable comes back to life."""
-    email = _email_on_file(customer)
+    email = email_on_file(customer)
     portal_user, _ = PortalUser.objects.get_or_create(email=email)
-    portal_user = _lock_user(portal_user)
+    portal_user = lock_portal_user(portal_user)
     if access is None:
         access = PortalAccess(organization=customer.organization, customer=customer)
     else:
@@ -122,7 +94,7 @@ def _grant(
     access.customer = customer
     access.portal_user = portal_user
     existing_account = portal_user.has_password
-    _change_state(
+    change_access_state(
         access, state=AccessState.ACTIVE if existing_account else AccessState.INVITED, actor=actor
     )
     access.full_clean()
@@ -141,7 +113,7 @@ def _grant(
         # One person, one password: no second setup, just a notice.
         emails.queue_access_granted(access=access, portal_user=portal_user)
     else:
-        _send_setup(access=access, actor=actor)
+        send_setup_email(access=access, actor=actor)
     return access
 
 
@@ -164,14 +136,14 @@ def enable_portal_access(*, customer: Customer, confirmed_email: str, actor: Act
     The confirmed email must be the one on file: every portal email goes there, never to an
     address typed on a page.
     """
-    customer = _lock_customer(customer)
-    email = _email_on_file(customer)
+    customer = lock_customer(customer)
+    email = email_on_file(customer)
     if normalize_email(confirmed_email) != email:
         raise DomainError(
             f"The email you confirmed does not match the one on file ({email}). "
             "Check it, or edit the customer's email first."
         )
-    access = _lock_access(customer)
+    access = lock_access(customer)
     if access is not None and access_is_usable(access, access.portal_user):
         if access.state == AccessState.ACTIVE:
             raise DomainError(f"Portal access is already active for {email}.")
@@ -180,14 +152,14 @@ def enable_portal_access(*, customer: Customer, confirmed_email: str, actor: Act
             "a new link."
         )
     _staff_email_allowance(customer)
-    return _grant(customer=customer, access=access, actor=actor)
+    return grant_access(customer=customer, access=access, actor=actor)
 
 
 @transaction.atomic
 def resend_portal_setup(*, customer: Customer, actor: Actor) -> PortalAccess:
     """A new 60-minute setup link for an invitation not yet taken up; the old one dies."""
-    customer = _lock_customer(customer)
-    access = _lock_access(customer)
+    customer = lock_customer(customer)
+    access = lock_access(customer)
     if (
         access is None
         or access.state != AccessState.INVITED
@@ -195,7 +167,7 @@ def resend_portal_setup(*, customer: Customer, actor: Actor) -> PortalAccess:
     ):
         raise DomainError("There is no pending invitation to resend. Enable Portal Access first.")
     _staff_email_allowance(customer)
-    _send_setup(access=access, actor=actor)
+    send_setup_email(access=access, actor=actor)
     return access
 
 
@@ -203,12 +175,12 @@ def resend_portal_setup(*, customer: Customer, actor: Actor) -> PortalAccess:
 def disable_portal_access(*, customer: Customer, actor: Actor, reason: str = "") -> PortalAccess:
     """Disable: every session of this access is refused on its next request (the epoch
     moves on), and its outstanding setup links stop working (the state is disabled)."""
-    customer = _lock_customer(customer)
-    access = _lock_access(customer)
+    customer = lock_customer(customer)
+    access = lock_access(customer)
     if access is None or access.state == AccessState.DISABLED:
         raise DomainError("Portal access is not enabled for this customer.")
     access.session_epoch += 1
-    _change_state(access, state=AccessState.DISABLED, actor=actor)
+    change_access_state(access, state=AccessState.DISABLED, actor=actor)
     access.save()
     record_activity(
         organization=customer.organization,
@@ -227,7 +199,7 @@ def on_customer_email_changed(*, customer: Customer, actor: Actor) -> str | None
     Runs in the caller's transaction (the email change and the disabling commit together).
     Returns the message staff should read, or None when nothing was on.
     """
-    access = _lock_access(customer)
+    access = lock_access(customer)
     if access is None or access.state == AccessState.DISABLED:
         return None
     if access.portal_user.email == normalize_email(customer.email):
@@ -240,325 +212,3 @@ def on_customer_email_changed(*, customer: Customer, actor: Actor) -> str | None
 
 
 # --- Customer side ----------------------------------------------------------------------
-
-
-def _customer_email_allowed(*, account: str, actor: Actor) -> bool:
-    """Count a customer-triggered email per account; False (send nothing, say nothing)
-    when over. The pages count per client address themselves, with a visible answer."""
-    return ratelimit.hit(CUSTOMER_EMAILS_PER_ACCOUNT, account).allowed
-
-
-@transaction.atomic
-def start_portal_setup_from_link(*, customer: Customer, actor: Actor) -> None:
-    """The secure link's "Set up an account": the same flow, for the email on file.
-
-    Neutral (the caller says the same thing whatever happened) and rate limited. Nothing is
-    sent when the business does not allow it, when staff disabled the access (only staff
-    turn it back on), or when the customer already has active access.
-    """
-    customer = _lock_customer(customer)
-    if not customer.organization.allow_portal_setup_from_link or not customer.email:
-        return None
-    if not _customer_email_allowed(account=f"customer:{customer.pk}", actor=actor):
-        return None
-    access = _lock_access(customer)
-    if access is None:
-        _grant(customer=customer, access=None, actor=actor, via="secure link")
-    elif access.state == AccessState.INVITED and access_is_usable(access, access.portal_user):
-        if access.portal_user.has_password:
-            _grant(customer=customer, access=access, actor=actor, via="secure link")
-        else:
-            _send_setup(access=access, actor=actor)
-    return None
-
-
-def _first_usable(
-    portal_user: PortalUser, *, prefer: PortalAccess | None, states
-) -> PortalAccess | None:
-    if prefer is not None and prefer.state in states and access_is_usable(prefer, portal_user):
-        return prefer
-    accesses = (
-        PortalAccess.objects.select_related("customer", "organization")
-        .filter(portal_user=portal_user, state__in=states)
-        .order_by("organization__name", "pk")
-    )
-    return next((a for a in accesses if access_is_usable(a, portal_user)), None)
-
-
-def _email_a_way_in(*, portal_user: PortalUser, prefer: PortalAccess | None, actor: Actor) -> None:
-    """Forgot password / new link: a reset link when the person has a password, else a
-    setup link for a pending invitation. Nothing when no business gives them access."""
-    if portal_user.has_password:
-        access = _first_usable(portal_user, prefer=prefer, states=(AccessState.ACTIVE,))
-        if access is not None:
-            _send_reset(access=access, portal_user=portal_user)
-        return
-    access = _first_usable(portal_user, prefer=prefer, states=(AccessState.INVITED,))
-    if access is not None:
-        access = (
-            PortalAccess.objects.select_for_update(of=("self",))
-            .select_related("portal_user", "customer", "organization")
-            .get(pk=access.pk)
-        )
-        _send_setup(access=access, actor=actor)
-
-
-@transaction.atomic
-def request_password_reset(*, email: str, actor: Actor) -> None:
-    """Forgot password: a 60-minute reset link to that address if it has an account.
-
-    The caller answers the same neutral sentence whatever happened.
-    """
-    email = normalize_email(email)
-    # Counted before the lookup, so the limit behaves the same for unknown emails.
-    if not _customer_email_allowed(account=f"email:{email}", actor=actor):
-        return None
-    portal_user = PortalUser.objects.filter(email=email).first()
-    if portal_user is not None:
-        _email_a_way_in(portal_user=_lock_user(portal_user), prefer=None, actor=actor)
-    return None
-
-
-@transaction.atomic
-def request_new_link(*, token_id: int, actor: Actor) -> None:
-    """ "Request a new link" on a used, expired or replaced setup / reset page: a fresh
-    60-minute link to the address on file. Neutral; nothing for a revoked access.
-
-    Takes the token row's id, never the raw token: it runs as a background task, whose
-    arguments are stored."""
-    token = (
-        PortalToken.objects.select_related(
-            "portal_user", "access__customer", "access__organization"
-        )
-        .filter(pk=token_id)
-        .first()
-    )
-    if token is None or token_status(token) not in (
-        TokenStatus.USED,
-        TokenStatus.EXPIRED,
-        TokenStatus.SUPERSEDED,
-    ):
-        return None
-    portal_user = token.portal_user
-    if not _customer_email_allowed(account=f"email:{portal_user.email}", actor=actor):
-        return None
-    _email_a_way_in(portal_user=_lock_user(portal_user), prefer=token.access, actor=actor)
-    return None
-
-
-@transaction.atomic
-def email_unlock_link(*, email: str) -> None:
-    """Sign-in was just paused after 100 consecutive failures (core.signin): email the
-    account's owner a link to resume it. Nothing for an email without an account (the
-    sign-in page said the same thing either way)."""
-    portal_user = PortalUser.objects.filter(email=normalize_email(email)).first()
-    if portal_user is None or not portal_user.has_password:
-        return None
-    access = _first_usable(portal_user, prefer=None, states=(AccessState.ACTIVE,))
-    if access is None:
-        return None
-    issued = issue_token(portal_user=portal_user, purpose=TokenPurpose.UNLOCK, access=access)
-    emails.queue_unlock(
-        access=access,
-        portal_user=portal_user,
-        raw_token=issued.raw_token,
-        failures=signin.MAX_CONSECUTIVE_FAILURES,
-    )
-    return None
-
-
-@transaction.atomic
-def unlock_sign_in(*, raw_token: str) -> PortalToken:
-    """Follow the emailed unlock link (once): the consecutive failures are forgotten."""
-    token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.UNLOCK)
-    token.used_at = timezone.now()
-    token.save(update_fields=["used_at"])
-    signin.unlock(SIGN_IN_LIMITS, token.portal_user.email)
-    return token
-
-
-def validate_new_password(password: str, *, portal_user: PortalUser) -> None:
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise DomainError(f"A password can be at most {MAX_PASSWORD_LENGTH} characters.")
-    try:
-        password_validation.validate_password(password, user=portal_user)
-    except ValidationError as error:
-        raise DomainError(" ".join(error.messages), code="weak_password") from None
-
-
-def _set_password(portal_user: PortalUser, password: str) -> None:
-    portal_user.password = make_password(password)
-    portal_user.password_changed_at = timezone.now()
-    portal_user.save(update_fields=["password", "password_changed_at"])
-
-
-def _activate_invitations(*, portal_user: PortalUser, actor: Actor) -> None:
-    """Choosing a password proves the person holds the email: every business that invited
-    that email (and still does) now has an active account, not a second password."""
-    invited = (
-        PortalAccess.objects.select_for_update(of=("self",))
-        .select_related("customer", "organization")
-        .filter(portal_user=portal_user, state=AccessState.INVITED)
-    )
-    for access in invited:
-        if not access_is_usable(access, portal_user):
-            continue
-        _change_state(access, state=AccessState.ACTIVE, actor=actor)
-        access.save()
-        record_activity(
-            organization=access.organization,
-            customer=access.customer,
-            verb=Verb.PORTAL_ACTIVATED,
-            actor=actor,
-            details={"to": portal_user.email},
-        )
-
-
-def _claim_token(*, raw_token: str, purpose: str) -> PortalToken:
-    """The token row under lock (with its access and person locked in that order), if valid."""
-    token = find_token(raw_token, purpose=purpose, for_update=True)
-    if token is None:
-        raise DomainError(TOKEN_REFUSALS[TokenStatus.REVOKED], code="unknown")
-    if token.access_id is not None:
-        token.access = (
-            PortalAccess.objects.select_for_update(of=("self",))
-            .select_related("customer", "organization")
-            .get(pk=token.access_id)
-        )
-    token.portal_user = _lock_user(token.portal_user)
-    status = token_status(token)
-    if status is not TokenStatus.VALID:
-        raise DomainError(TOKEN_REFUSALS[status], code=status.value)
-    return token
-
-
-@transaction.atomic
-def complete_setup(*, raw_token: str, password: str, actor: Actor) -> PortalAccess:
-    """Choose a password on a setup link (once): the account is set up and active."""
-    token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.SETUP)
-    portal_user = token.portal_user
-    validate_new_password(password, portal_user=portal_user)
-    _set_password(portal_user, password)
-    token.used_at = timezone.now()
-    token.save(update_fields=["used_at"])
-    signin.unlock(SIGN_IN_LIMITS, portal_user.email)
-    _activate_invitations(portal_user=portal_user, actor=actor)
-    access = token.access
-    access.refresh_from_db()
-    return access
-
-
-@transaction.atomic
-def reset_password(*, raw_token: str, password: str, actor: Actor) -> PortalToken:
-    """Choose a new password on a reset link (once). Every existing session ends, and
-    sign-in resumes if it was paused after too many failures."""
-    token = _claim_token(raw_token=raw_token, purpose=TokenPurpose.RESET)
-    validate_new_password(password, portal_user=token.portal_user)
-    _set_password(token.portal_user, password)
-    token.used_at = timezone.now()
-    token.save(update_fields=["used_at"])
-    signin.unlock(SIGN_IN_LIMITS, token.portal_user.email)
-    _activate_invitations(portal_user=token.portal_user, actor=actor)
-    return token
-
-
-def change_password(
-    *, portal_user: PortalUser, current_password: str, new_password: str
-) -> PortalUser:
-    """Settings > change password. Needs the current one; the caller keeps its own session
-    (every other session of this person ends, their fingerprint no longer matching).
-
-    Wrong current passwords are counted outside the transaction that stores the new one,
-    so a refusal (which rolls that back) cannot roll the count back too."""
-    subject = str(portal_user.pk)
-    if not ratelimit.hit(CURRENT_PASSWORD_GUESSES, subject).allowed:
-        raise DomainError("Too many attempts. Try again in a few minutes.", code="throttled")
-    portal_user = PortalUser.objects.get(pk=portal_user.pk)
-    if len(current_password) > MAX_PASSWORD_LENGTH or not check_password(
-        current_password, portal_user.password
-    ):
-        raise DomainError("Your current password is not correct.", code="wrong_password")
-    ratelimit.undo_hit(CURRENT_PASSWORD_GUESSES, subject)
-    return _store_new_password(portal_user=portal_user, password=new_password)
-
-
-@transaction.atomic
-def _store_new_password(*, portal_user: PortalUser, password: str) -> PortalUser:
-    portal_user = _lock_user(portal_user)
-    validate_new_password(password, portal_user=portal_user)
-    _set_password(portal_user, password)
-    return portal_user
-
-
-def portal_actor(*, portal_user: PortalUser, ip: str | None, user_agent: str, access=None) -> Actor:
-    extra = {"portal_access_id": access.pk} if access is not None else {}
-    return Actor(
-        type=ActorType.PORTAL,
-        label=portal_user.email,
-        ip=ip,
-        user_agent=user_agent,
-        extra=extra,
-    )
-
-
-@transaction.atomic
-def record_sign_in(*, session: PortalSession, actor: Actor) -> None:
-    record_activity(
-        organization=session.organization,
-        customer=session.customer,
-        verb=Verb.PORTAL_SIGNED_IN,
-        actor=actor,
-        details={"portal_access_id": session.access.pk},
-    )
-
-
-def record_document_access(
-    *, session: PortalSession, document: Document, verb: str, actor: Actor
-) -> None:
-    """A view or PDF download by the signed-in customer: bookkeeping only, written by the
-    access log (activity.accesslog) like a link page's. The first customer view sets the
-    document's "viewed" flag."""
-    if document.customer_id != session.customer.pk:
-        raise DomainError("That document is not yours.")
-    updates = first_view_update(document=document, at=timezone.now()) if verb == Verb.VIEWED else ()
-    log_access(
-        organization_id=session.organization.pk,
-        document_id=document.pk,
-        customer_id=document.customer_id,
-        verb=verb,
-        actor=actor,
-        details={"portal_access_id": session.access.pk},
-        row_updates=updates,
-    )
-
-
-def record_payment_view(*, session: PortalSession, payment, actor: Actor) -> None:
-    if payment.customer_id != session.customer.pk:
-        raise DomainError("That payment is not yours.")
-    log_access(
-        organization_id=session.organization.pk,
-        customer_id=session.customer.pk,
-        verb=Verb.VIEWED,
-        actor=actor,
-        details={"portal_access_id": session.access.pk, "payment_id": payment.pk},
-    )
-
-
-def record_project_view(
-    *, session: PortalSession, project, actor: Actor, approval_request=None
-) -> None:
-    """The signed-in customer opened a project or an approval request: bookkeeping only,
-    in the project's Activity as a link page's view is (projects.approvals)."""
-    if project.customer_id != session.customer.pk:
-        raise DomainError("That project is not yours.")
-    details = {"portal_access_id": session.access.pk}
-    if approval_request is not None:
-        details["request_id"] = approval_request.pk
-    log_access(
-        organization_id=session.organization.pk,
-        project_id=project.pk,
-        customer_id=session.customer.pk,
-        verb=Verb.VIEWED,
-        actor=actor,
-        details=details,
-    )

@@ -9,20 +9,20 @@ from solabooks.activity.services import Actor
 
 @task()
 def forgot_password(*, email: str, actor: dict) -> None:
-    from .services import request_password_reset
+    from .accounts import request_password_reset
 
     request_password_reset(email=email, actor=Actor.from_json(actor))
 
 
 @task()
 def new_link_requested(*, token_id: int, actor: dict) -> None:
-    from .services import request_new_link
+    from .accounts import request_new_link
 
     request_new_link(token_id=token_id, actor=Actor.from_json(actor))
 
 
 @task()
 def sign_in_paused(*, email: str) -> None:
-    from .services import email_unlock_link
+    from .accounts import email_unlock_link
 
     email_unlock_link(email=email)

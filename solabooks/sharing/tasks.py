@@ -26,7 +26,7 @@ def access_requested(*, link_id: int, actor: dict) -> None:
 @task()
 def account_setup_requested(*, customer_id: int, actor: dict) -> None:
     from solabooks.customers.models import Customer
-    from solabooks.portal.services import start_portal_setup_from_link
+    from solabooks.portal.accounts import start_portal_setup_from_link
 
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is not None:

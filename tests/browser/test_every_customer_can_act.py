@@ -20,7 +20,8 @@ from playwright.sync_api import Page, expect
 
 from solabooks.activity.services import Actor
 from solabooks.documents.services import record_payment
-from solabooks.portal.services import complete_setup, enable_portal_access
+from solabooks.portal.accounts import complete_setup
+from solabooks.portal.services import enable_portal_access
 from solabooks.projects import emails as project_emails
 from solabooks.sharing import emails as sharing_emails
 from solabooks.sharing.models import LinkPurpose, SecureLink

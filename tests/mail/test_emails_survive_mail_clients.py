@@ -18,12 +18,8 @@ from django.core import mail
 from django.utils import timezone
 
 from solabooks.activity.services import Actor
-from solabooks.portal.services import (
-    complete_setup,
-    email_unlock_link,
-    enable_portal_access,
-    request_password_reset,
-)
+from solabooks.portal.accounts import complete_setup, email_unlock_link, request_password_reset
+from solabooks.portal.services import enable_portal_access
 from solabooks.projects import approvals
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.services import request_link_access, send_document

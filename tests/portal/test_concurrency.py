@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
+from solabooks.portal.accounts import complete_setup
 from solabooks.portal.models import AccessState, PortalAccess, PortalUser, TokenPurpose
-from solabooks.portal.services import complete_setup
 from solabooks.portal.tokens import issue_token
 from tests.factories import CustomerFactory, OrganizationFactory
 

@@ -11,12 +11,9 @@ from django.utils import timezone
 
 from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
+from solabooks.portal.accounts import start_portal_setup_from_link
 from solabooks.portal.models import AccessState, PortalAccess, PortalToken, PortalUser
-from solabooks.portal.services import (
-    disable_portal_access,
-    resend_portal_setup,
-    start_portal_setup_from_link,
-)
+from solabooks.portal.services import disable_portal_access, resend_portal_setup
 from solabooks.portal.tokens import PORTAL_LINK_LIFETIME
 from tests.factories import CustomerFactory
 

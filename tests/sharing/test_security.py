@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from solabooks.activity.models import Activity, Verb
-from solabooks.portal import services as portal_services
+from solabooks.portal import accounts as portal_accounts
 from solabooks.sharing import views
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.views import ACCOUNT_SETUP_ANSWER, ACCOUNT_SETUP_PER_LINK
@@ -190,7 +190,7 @@ def portal_calls(monkeypatch) -> list:
     calls = []
     # The task looks the portal's entry point up when it runs, after the answer.
     monkeypatch.setattr(
-        portal_services, "start_portal_setup_from_link", lambda **kwargs: calls.append(kwargs)
+        portal_accounts, "start_portal_setup_from_link", lambda **kwargs: calls.append(kwargs)
     )
     return calls
 

@@ -12,7 +12,7 @@ from solabooks.core.background import enqueue_after_response
 from solabooks.core.errors import DomainError
 from solabooks.core.middleware import request_origin
 
-from .. import auth, services, tasks
+from .. import access_records, accounts, auth, tasks
 from ..decorators import portal_headers, portal_login_required, refuse
 from ..forms import (
     ChangePasswordForm,
@@ -41,7 +41,7 @@ def _actor(
     origin = request_origin(request)
     if portal_user is None:
         return Actor(type=ActorType.PORTAL, label=label, **origin)
-    return services.portal_actor(portal_user=portal_user, access=access, **origin)
+    return access_records.portal_actor(portal_user=portal_user, access=access, **origin)
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -53,7 +53,7 @@ def _posted(request: HttpRequest) -> QueryDict | None:
 def _client_throttled(request: HttpRequest) -> int | None:
     """Seconds to wait when this client asked for too many emails, else None. Counts the
     request (atomically): the same for every email, so it tells nothing about accounts."""
-    verdict = ratelimit.hit(services.CUSTOMER_EMAILS_PER_CLIENT, request.client_ip or "unknown")
+    verdict = ratelimit.hit(accounts.CUSTOMER_EMAILS_PER_CLIENT, request.client_ip or "unknown")
     return None if verdict.allowed else verdict.retry_after
 
 
@@ -75,7 +75,9 @@ def _enter(
         return redirect("portal-choose")
     auth.enter_access(request, chosen, can_switch=len(accesses) > 1)
     session = auth.PortalSession(user=user, access=chosen)
-    services.record_sign_in(session=session, actor=_actor(request, portal_user=user, access=chosen))
+    access_records.record_sign_in(
+        session=session, actor=_actor(request, portal_user=user, access=chosen)
+    )
     return redirect("portal-dashboard")
 
 
@@ -171,7 +173,7 @@ def _token_page(request: HttpRequest, token: str, *, purpose: str) -> HttpRespon
         return render(
             request,
             "portal/token_invalid.html",
-            {**context, "renewable": True, "reason": services.TOKEN_REFUSALS[status]},
+            {**context, "renewable": True, "reason": accounts.TOKEN_REFUSALS[status]},
             status=410,
         )
     form = NewPasswordForm(_posted(request), user=row.portal_user)
@@ -180,9 +182,9 @@ def _token_page(request: HttpRequest, token: str, *, purpose: str) -> HttpRespon
         actor = _actor(request, portal_user=row.portal_user, access=access)
         try:
             if purpose == TokenPurpose.SETUP:
-                access = services.complete_setup(raw_token=token, password=password, actor=actor)
+                access = accounts.complete_setup(raw_token=token, password=password, actor=actor)
             else:
-                access = services.reset_password(
+                access = accounts.reset_password(
                     raw_token=token, password=password, actor=actor
                 ).access
         except DomainError as error:
@@ -220,11 +222,11 @@ def unlock_view(request: HttpRequest, token: str) -> HttpResponse:
     status = token_status(row)
     context = {"organization": row.access.organization if row.access else None}
     if status is not TokenStatus.VALID:
-        context["reason"] = services.TOKEN_REFUSALS[status]
+        context["reason"] = accounts.TOKEN_REFUSALS[status]
         return render(request, "portal/unlock.html", context, status=410)
     if request.method == "POST":
         try:
-            services.unlock_sign_in(raw_token=token)
+            accounts.unlock_sign_in(raw_token=token)
         except DomainError as error:
             context["reason"] = error.message
             return render(request, "portal/unlock.html", context, status=410)
@@ -262,7 +264,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(_posted(request), user=session.user)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.change_password(
+            user = accounts.change_password(
                 portal_user=session.user,
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password1"],

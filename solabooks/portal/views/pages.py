@@ -24,7 +24,7 @@ from solabooks.documents.selectors import receivables_by_currency
 from solabooks.sharing.services import decide_quote
 from solabooks.tenancy.versions import version_key
 
-from .. import selectors, services
+from .. import access_records, selectors
 from ..auth import PortalSession
 from ..decorators import portal_login_required
 from ..forms import QuoteDecisionForm
@@ -32,7 +32,7 @@ from ..forms import QuoteDecisionForm
 
 def _actor(request: HttpRequest):
     session: PortalSession = request.portal
-    return services.portal_actor(
+    return access_records.portal_actor(
         portal_user=session.user, access=session.access, **request_origin(request)
     )
 
@@ -165,7 +165,7 @@ def document_list(request: HttpRequest, kind: str) -> HttpResponse:
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session: PortalSession = request.portal
     document = selectors.document_detail(customer=session.customer, pk=pk)
-    services.record_document_access(
+    access_records.record_document_access(
         session=session, document=document, verb=Verb.VIEWED, actor=_actor(request)
     )
     return _render(
@@ -190,7 +190,7 @@ def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     session: PortalSession = request.portal
     document = selectors.document_detail(customer=session.customer, pk=pk)
     response = pdf_response(document=document)  # document_pdf(), cached by content version
-    services.record_document_access(
+    access_records.record_document_access(
         session=session, document=document, verb=Verb.PDF_DOWNLOADED, actor=_actor(request)
     )
     return response
@@ -255,5 +255,5 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     session: PortalSession = request.portal
     payment = selectors.payment_detail(customer=session.customer, pk=pk)
-    services.record_payment_view(session=session, payment=payment, actor=_actor(request))
+    access_records.record_payment_view(session=session, payment=payment, actor=_actor(request))
     return _render(request, "portal/payment_detail.html", {"payment": payment}, nav="payments")

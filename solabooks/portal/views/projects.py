@@ -15,7 +15,7 @@ from solabooks.projects.models import ApprovalRequest
 from solabooks.projects.selectors import customer_project_context, customer_request_context
 from solabooks.projects.views.decisions import post_decision
 
-from .. import selectors, services
+from .. import access_records, selectors
 from ..auth import PortalSession
 from ..decorators import portal_login_required
 from .pages import _actor, _page, _page_key, _render, _shared_page
@@ -59,7 +59,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = selectors.project_detail(
         customer=session.customer, organization=session.organization, pk=pk
     )
-    services.record_project_view(session=session, project=project, actor=_actor(request))
+    access_records.record_project_view(session=session, project=project, actor=_actor(request))
     return _render(
         request,
         "portal/project_detail.html",
@@ -86,7 +86,7 @@ def approval_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         return _decide(request, approval_request)
-    services.record_project_view(
+    access_records.record_project_view(
         session=session,
         project=approval_request.project,
         actor=_actor(request),
