@@ -1,4 +1,4 @@
-"""Input and output serializers of the projects and time API (project_views.py).
+"""Input and output serializers of the projects and time API (api/views/projects.py and project_actions.py).
 
 As in serializers.py: inputs only parse (types, lengths, digits that fit the columns, ids of
 the caller's business); every rule of projects and time (what is locked, budgets, who may

@@ -15,6 +15,16 @@ from drf_spectacular.utils import OpenApiResponse
 from . import idempotency
 from .serializers import ErrorSerializer
 
+# The API reference's sections (OpenAPI tags), one per resource module in api/views/.
+CUSTOMERS, DOCUMENTS, PAYMENTS, LINKS, PORTAL, ACTIVITY = (
+    "Customers",
+    "Documents",
+    "Payments",
+    "Secure links",
+    "Portal access",
+    "Activity",
+)
+
 ERROR_DESCRIPTIONS = {
     400: "The input is not valid, or a rule of the product refused it (see `error.message`; "
     "`error.fields` names each invalid field).",

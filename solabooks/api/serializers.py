@@ -7,11 +7,13 @@ balances, who may be re-assigned…) is the services' to enforce; their DomainEr
 explicitly, so a new model column (a token hash, say) never leaks into an answer by default.
 """
 
+import datetime
 import re
 from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime, parse_duration
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -411,6 +413,49 @@ class LinkOutSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ChoiceField(choices=LINK_STATES))
     def get_state(self, link: SecureLink) -> str:
         return link_state(link).value
+
+
+EXPIRY_NOTE = "A secure link always expires 24 hours after it is created."
+EXPIRY_OVERRIDDEN_NOTE = (
+    "A secure link always expires 24 hours after it is created; the requested expiry was "
+    "overridden."
+)
+
+
+def requested_expiry(data: dict[str, Any]) -> object | None:
+    """What the caller asked for, in the types the sharing service compares (a timedelta,
+    a datetime, seconds), or the raw value when it is none of those. It never changes the
+    expiry; it only decides whether the answer says `expiry_overridden`."""
+    asked = [
+        _as_expiry(data[name], parse=parse)
+        for name, parse in (("expires_in", _parse_duration), ("expires_at", _parse_datetime))
+        if data.get(name) is not None
+    ]
+    if not asked:
+        return None
+    # Both given: a pair is never "exactly 24 hours", so it is reported as overridden.
+    return asked[0] if len(asked) == 1 else tuple(asked)
+
+
+def _as_expiry(value: object, *, parse) -> object:
+    if isinstance(value, str):
+        parsed = parse(value.strip())
+        return value if parsed is None else parsed
+    return value
+
+
+def _parse_duration(value: str) -> datetime.timedelta | None:
+    try:
+        return parse_duration(value)  # "PT24H", "P1D", "1 00:00:00", "86400"
+    except (ValueError, OverflowError):
+        return None
+
+
+def _parse_datetime(value: str) -> datetime.datetime | None:
+    try:
+        return parse_datetime(value)
+    except (ValueError, OverflowError):
+        return None
 
 
 class SendOutSerializer(serializers.Serializer):

@@ -6,111 +6,121 @@ all POSTs, do not (`documents/12/send`).
 
 from django.urls import include, path, re_path
 
-from . import project_action_views, project_views, reference, views
+from . import reference
 from .errors import json_not_found
+from .views import (
+    activity,
+    customers,
+    documents,
+    links,
+    payments,
+    portal,
+    project_actions,
+    projects,
+)
 
 v1 = [
-    path("customers/", views.CustomerListView.as_view(), name="api-customer-list"),
-    path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="api-customer-detail"),
-    path("customers/<int:pk>/links/", views.CustomerLinksView.as_view(), name="api-customer-links"),
+    path("customers/", customers.CustomerListView.as_view(), name="api-customer-list"),
+    path("customers/<int:pk>/", customers.CustomerDetailView.as_view(), name="api-customer-detail"),
+    path("customers/<int:pk>/links/", links.CustomerLinksView.as_view(), name="api-customer-links"),
     path(
         "customers/<int:pk>/links/revoke",
-        views.CustomerLinksRevokeView.as_view(),
+        links.CustomerLinksRevokeView.as_view(),
         name="api-customer-links-revoke",
     ),
     path(
         "customers/<int:pk>/activity/",
-        views.CustomerActivityView.as_view(),
+        activity.CustomerActivityView.as_view(),
         name="api-customer-activity",
     ),
     path(
         "customers/<int:pk>/portal-access/",
-        views.PortalAccessView.as_view(),
+        portal.PortalAccessView.as_view(),
         name="api-portal-access",
     ),
     path(
         "customers/<int:pk>/portal-access/enable",
-        views.PortalAccessEnableView.as_view(),
+        portal.PortalAccessEnableView.as_view(),
         name="api-portal-access-enable",
     ),
     path(
         "customers/<int:pk>/portal-access/resend",
-        views.PortalAccessResendView.as_view(),
+        portal.PortalAccessResendView.as_view(),
         name="api-portal-access-resend",
     ),
     path(
         "customers/<int:pk>/portal-access/disable",
-        views.PortalAccessDisableView.as_view(),
+        portal.PortalAccessDisableView.as_view(),
         name="api-portal-access-disable",
     ),
-    path("documents/", views.DocumentListView.as_view(), name="api-document-list"),
-    path("documents/<int:pk>/", views.DocumentDetailView.as_view(), name="api-document-detail"),
+    path("documents/", documents.DocumentListView.as_view(), name="api-document-list"),
+    path("documents/<int:pk>/", documents.DocumentDetailView.as_view(), name="api-document-detail"),
     path(
         "documents/<int:pk>/actions/<str:action>",
-        views.DocumentActionView.as_view(),
+        documents.DocumentActionView.as_view(),
         name="api-document-action",
     ),
     path(
         "documents/<int:pk>/reassign",
-        views.DocumentReassignView.as_view(),
+        documents.DocumentReassignView.as_view(),
         name="api-document-reassign",
     ),
     path(
         "documents/<int:pk>/convert",
-        views.DocumentConvertView.as_view(),
+        documents.DocumentConvertView.as_view(),
         name="api-document-convert",
     ),
-    path("documents/<int:pk>/send", views.DocumentSendView.as_view(), name="api-document-send"),
-    path("documents/<int:pk>/links/", views.DocumentLinksView.as_view(), name="api-document-links"),
-    path("links/<int:pk>/revoke", views.LinkRevokeView.as_view(), name="api-link-revoke"),
+    path("documents/<int:pk>/send", links.DocumentSendView.as_view(), name="api-document-send"),
+    path("documents/<int:pk>/links/", links.DocumentLinksView.as_view(), name="api-document-links"),
+    path("links/<int:pk>/revoke", links.LinkRevokeView.as_view(), name="api-link-revoke"),
     path(
         "documents/<int:pk>/activity/",
-        views.DocumentActivityView.as_view(),
+        activity.DocumentActivityView.as_view(),
         name="api-document-activity",
     ),
-    path("projects/", project_views.ProjectListView.as_view(), name="api-project-list"),
+    path("projects/", projects.ProjectListView.as_view(), name="api-project-list"),
     path(
         "projects/<int:pk>/",
-        project_views.ProjectDetailView.as_view(),
+        projects.ProjectDetailView.as_view(),
         name="api-project-detail",
     ),
     path(
         "projects/<int:pk>/time-entries/",
-        project_views.TimeEntryListView.as_view(),
+        projects.TimeEntryListView.as_view(),
         name="api-time-entry-list",
     ),
     path(
         "projects/<int:pk>/time-entries/<int:entry_id>/",
-        project_views.TimeEntryDetailView.as_view(),
+        projects.TimeEntryDetailView.as_view(),
         name="api-time-entry-detail",
     ),
     path(
         "projects/<int:pk>/share",
-        project_action_views.ProjectShareView.as_view(),
+        project_actions.ProjectShareView.as_view(),
         name="api-project-share",
     ),
     path(
         "projects/<int:pk>/request-approval",
-        project_action_views.RequestApprovalView.as_view(),
+        project_actions.RequestApprovalView.as_view(),
         name="api-project-request-approval",
     ),
     path(
         "projects/<int:pk>/approval-requests/<int:request_id>/withdraw",
-        project_action_views.WithdrawRequestView.as_view(),
+        project_actions.WithdrawRequestView.as_view(),
         name="api-approval-request-withdraw",
     ),
     path(
         "projects/<int:pk>/invoice",
-        project_action_views.ProjectInvoiceView.as_view(),
+        project_actions.ProjectInvoiceView.as_view(),
         name="api-project-invoice",
     ),
     path(
         "projects/<int:pk>/activity/",
-        project_views.ProjectActivityView.as_view(),
+        projects.ProjectActivityView.as_view(),
         name="api-project-activity",
     ),
-    path("payments/", views.PaymentListView.as_view(), name="api-payment-list"),
-    path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="api-payment-detail"),
+    path("payments/", payments.PaymentListView.as_view(), name="api-payment-list"),
+    path("payments/<int:pk>/", payments.PaymentDetailView.as_view(), name="api-payment-detail"),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ and answers with an output serializer; what may happen to an entry is states.py'
 Every project is read through `Project.objects.for_org(self.organization)`, and entries
 within that project, so another business's ids (or another project's entry) are a 404
 like ids that do not exist. Sharing, approval requests and invoicing are in
-project_action_views.py.
+project_actions.py.
 
 A locked entry answers 409 (errors.CONFLICT_CODES): the request is well formed, the entry
 is not in a state that allows it.
@@ -25,10 +25,10 @@ from solabooks.projects.hours import format_hours
 from solabooks.projects.models import EntryState, Project, TimeEntry
 from solabooks.projects.services import EntryInput, ProjectInput
 
-from . import project_serializers as ps
-from . import serializers as s
-from .base import ApiView
-from .schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, errors
+from .. import project_serializers as ps
+from .. import serializers as s
+from ..base import ApiView
+from ..schema import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, errors
 
 PROJECTS, TIME = "Projects", "Time entries"
 LOCKED_409 = OpenApiResponse(

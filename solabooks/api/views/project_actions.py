@@ -1,6 +1,6 @@
 """Project actions of the staff API: share the project, send time for approval, withdraw a
 request, invoice approved time. Each parses, calls one service of solabooks.projects and
-answers; the project comes from project_views.scoped_project (another business's: 404),
+answers; the project comes from projects.scoped_project (another business's: 404),
 an approval request from within that project.
 
 Share and request-approval answer 202 like a document's send: the link (id, expiry, state;
@@ -19,12 +19,12 @@ from solabooks.documents import selectors as document_selectors
 from solabooks.projects import approvals, invoicing
 from solabooks.projects.models import ApprovalItem, ApprovalRequest
 
-from . import project_serializers as ps
-from . import serializers as s
-from .base import ApiView
-from .project_views import scoped_project
-from .schema import READ_ERRORS, WRITE_ERRORS, errors
-from .views import EXPIRY_NOTE, EXPIRY_OVERRIDDEN_NOTE, requested_expiry
+from .. import project_serializers as ps
+from .. import serializers as s
+from ..base import ApiView
+from ..schema import READ_ERRORS, WRITE_ERRORS, errors
+from ..serializers import EXPIRY_NOTE, EXPIRY_OVERRIDDEN_NOTE, requested_expiry
+from .projects import scoped_project
 
 APPROVAL = "Project sharing and time approval"
 LINK_NOTE = (
