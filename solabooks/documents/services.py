@@ -519,7 +519,7 @@ def expire_overdue_quotes(*, actor: Actor | None = None) -> int:
     actor = actor or Actor.system("Quote expiry")
     expired = 0
     candidates = (
-        Document.objects.filter(kind=Kind.QUOTE, state=State.SENT, valid_until__isnull=False)
+        Document.objects.filter(states.allowed(Kind.QUOTE, "expire"), valid_until__isnull=False)
         .select_related("organization")
         .only("pk", "valid_until", "organization__time_zone")
     )

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from solabooks.activity.models import Verb
@@ -328,6 +329,12 @@ def apply(
         details={"from": previous, "to": document.state} if details is None else details,
     )
     return document
+
+
+def allowed(kind: str, action: str) -> Q:
+    """The documents `action` may start from, as a filter (for jobs that go through many:
+    each one is still checked under its row lock by apply())."""
+    return Q(kind=kind, state__in=TRANSITIONS[kind][action].from_states)
 
 
 def available_actions(document: Document) -> list[tuple[str, str]]:

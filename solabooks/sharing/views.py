@@ -196,7 +196,6 @@ def link_actor(request: HttpRequest, link: SecureLink) -> Actor:
 # URL with ?format=pdf, and redirects go to "?" (the page itself, resolved by the browser).
 PAGE_TARGETS = {"pdf": "?format=pdf"}
 BACK_TO_PAGE = "?"
-OP_ACCEPT, OP_DECLINE = "accept", "decline"
 OP_REQUEST_ACCESS, OP_SETUP_ACCOUNT = "request_access", "setup_account"
 LINK_DOCUMENT_TEMPLATE = "sharing/link_document.html"
 
@@ -290,9 +289,8 @@ def _post_to_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse
         return _link_request_access(request, token, prefix)
     if operation == OP_SETUP_ACCOUNT:
         return _link_setup_account(request, token, prefix)
-    if prefix == QUOTE_PREFIX and operation in (OP_ACCEPT, OP_DECLINE):
-        decision = ACCEPT if operation == OP_ACCEPT else DECLINE
-        return _link_decide(request, token, prefix, decision)
+    if prefix == QUOTE_PREFIX and operation in (ACCEPT, DECLINE):  # QuoteDecisionForm's op
+        return _link_decide(request, token, prefix, operation)
     _find(token, prefix)  # an unknown token is a 404 before anything else
     return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
 

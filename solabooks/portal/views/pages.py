@@ -215,18 +215,16 @@ def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
     session: PortalSession = request.portal
     document = selectors.document_detail(customer=session.customer, pk=pk)
     decision = request.POST.get("op", "")
-    form = (
-        QuoteDecisionForm(request.POST, decision=decision)
-        if decision in (ACCEPT, DECLINE)
-        else None
-    )
-    if form is None or not form.is_valid():
-        problems = (
-            [str(e) for errors in form.errors.values() for e in errors]
-            if form is not None
-            else ["Choose accept or decline."]
+    if decision not in (ACCEPT, DECLINE):
+        messages.error(request, "Please check the form: choose accept or decline.")
+        return redirect("portal-document", pk=document.pk)
+    form = QuoteDecisionForm(request.POST, decision=decision)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "Please check the form: "
+            + " ".join(str(e) for errors in form.errors.values() for e in errors),
         )
-        messages.error(request, "Please check the form: " + " ".join(problems))
         return redirect("portal-document", pk=document.pk)
     data = form.cleaned_data
     try:
