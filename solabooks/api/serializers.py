@@ -24,12 +24,8 @@ from solabooks.customers.forms import ADDRESS_MAX, NOTES_MAX
 from solabooks.customers.models import Customer
 from solabooks.documents.forms import FIRST_YEAR, LAST_YEAR, MAX_TEXT
 from solabooks.documents.models import Document, Kind, PaymentMethod, State
-from solabooks.documents.services import (
-    MAX_DESCRIPTION,
-    MAX_LINES,
-    TRANSITIONS,
-    available_actions,
-)
+from solabooks.documents.services import MAX_DESCRIPTION, MAX_LINES
+from solabooks.documents.states import STAFF_ACTIONS, available_actions
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.selectors import link_state
 
@@ -46,7 +42,8 @@ PORTAL_STATES = [
     ("active", "Active"),
     ("disabled", "Disabled"),
 ]
-ALL_ACTIONS = sorted({action for actions in TRANSITIONS.values() for action in actions})
+# The staff actions: what `available_actions` lists and the action endpoint takes.
+ALL_ACTIONS = STAFF_ACTIONS
 
 
 def _no_surrogates(value: str) -> None:

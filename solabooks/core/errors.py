@@ -8,5 +8,7 @@ class DomainError(Exception):
 
 
 class InvalidTransition(DomainError):
-    def __init__(self, message: str):
-        super().__init__(message, code="invalid_transition")
+    """Not in this state (documents.states): `code` names the check that refused it."""
+
+    def __init__(self, message: str, *, code: str = "invalid_transition"):
+        super().__init__(message, code=code)

@@ -30,15 +30,24 @@ class State(models.TextChoices):
     ISSUED = "issued", "Issued"
 
 
+# The states each kind can be in (Document.Meta: a database constraint holds every row to
+# them). How a document moves between them is documents/states.py.
 STATES_BY_KIND = {
     Kind.INVOICE: [State.DRAFT, State.SENT, State.PARTIALLY_PAID, State.PAID, State.VOID],
     Kind.QUOTE: [State.DRAFT, State.SENT, State.ACCEPTED, State.DECLINED, State.EXPIRED],
     Kind.SALES_ORDER: [State.DRAFT, State.CONFIRMED, State.FULFILLED, State.CANCELLED],
     Kind.RECEIPT: [State.ISSUED],
 }
-# A link to a document in one of these states is no longer valid.
-DEAD_STATES = frozenset({State.VOID, State.CANCELLED})
+# An invoice in these states is open: it takes payments (states.TRANSITIONS: "pay") and
+# counts in receivables. Defined here because an index below is limited to them.
 OPEN_INVOICE_STATES = (State.SENT, State.PARTIALLY_PAID)
+
+
+def _state_within_kind() -> Q:
+    condition = Q()
+    for kind, states in STATES_BY_KIND.items():
+        condition |= Q(kind=kind, state__in=states)
+    return condition
 
 
 class NumberSequence(models.Model):
@@ -107,6 +116,9 @@ class Document(models.Model):
                 condition=Q(amount_paid__gte=0) & Q(amount_paid__lte=F("total")),
                 name="paid_within_total",
             ),
+            models.CheckConstraint(
+                condition=_state_within_kind(), name="document_state_within_kind"
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "kind", "state"]),
@@ -144,15 +156,18 @@ class Document(models.Model):
     def is_quote(self) -> bool:
         return self.kind == Kind.QUOTE
 
+    # The state rules live in states.py, which builds on this module: imported late.
     @property
     def is_editable(self) -> bool:
-        from .services import EDITABLE_STATES
+        from . import states
 
-        return self.state in EDITABLE_STATES.get(self.kind, ())
+        return states.can(self, "edit")
 
     @property
     def is_dead(self) -> bool:
-        return self.state in DEAD_STATES
+        from . import states
+
+        return states.is_dead(self)
 
 
 class DocumentLine(models.Model):

@@ -103,11 +103,9 @@ def invoice_allocations(*, invoice: Document) -> QuerySet[PaymentAllocation]:
     )
 
 
-# A payment may be allocated to these (record_payment moves a draft to sent).
-
-
 def payable_invoices(*, customer) -> QuerySet[Document]:
-    """A customer's invoices that still have something to pay, oldest due first."""
+    """A customer's invoices that still have something to pay, oldest due first: the open
+    ones (states.TRANSITIONS "pay" starts from these; a draft takes no payment)."""
     return (
         Document.objects.for_customer(customer)
         .filter(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, total__gt=F("amount_paid"))

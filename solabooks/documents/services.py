@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
@@ -23,9 +22,8 @@ from solabooks.core.prepared import (
 from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
 
+from . import states
 from .models import (
-    DEAD_STATES,
-    OPEN_INVOICE_STATES,
     Document,
     DocumentLine,
     Kind,
@@ -35,50 +33,23 @@ from .models import (
     State,
 )
 
-EDITABLE_STATES = {
-    Kind.INVOICE: (State.DRAFT, State.SENT),
-    Kind.QUOTE: (State.DRAFT, State.SENT),
-    Kind.SALES_ORDER: (State.DRAFT, State.CONFIRMED),
-    Kind.RECEIPT: (),
-}
-
-# The state changes staff can ask for, per kind: action -> (from states, to state).
-TRANSITIONS = {
-    Kind.INVOICE: {
-        "mark_sent": ((State.DRAFT,), State.SENT),
-        "void": ((State.DRAFT, State.SENT), State.VOID),
-    },
-    Kind.QUOTE: {
-        "mark_sent": ((State.DRAFT,), State.SENT),
-        "mark_accepted": ((State.SENT,), State.ACCEPTED),
-        "mark_declined": ((State.SENT,), State.DECLINED),
-        "mark_expired": ((State.SENT,), State.EXPIRED),
-    },
-    Kind.SALES_ORDER: {
-        "confirm": ((State.DRAFT,), State.CONFIRMED),
-        "fulfil": ((State.CONFIRMED,), State.FULFILLED),
-        "cancel": ((State.DRAFT, State.CONFIRMED), State.CANCELLED),
-    },
-    Kind.RECEIPT: {},
-}
-ACTION_LABELS = {
-    "mark_sent": "Mark as sent",
-    "void": "Void",
-    "mark_accepted": "Mark accepted",
-    "mark_declined": "Mark declined",
-    "mark_expired": "Mark expired",
-    "confirm": "Confirm",
-    "fulfil": "Mark fulfilled",
-    "cancel": "Cancel",
-}
-# Sending a draft moves it to the kind's "sent" state.
-SENT_STATE = {Kind.INVOICE: State.SENT, Kind.QUOTE: State.SENT, Kind.SALES_ORDER: State.CONFIRMED}
-
 MAX_LINES = 200
 MAX_DESCRIPTION = 500  # DocumentLine.description max_length
 # The money columns are DecimalField(max_digits=18, decimal_places=3): anything at or above
 # 10**15 would overflow them (a database error, i.e. a 500), so it is refused as a user error.
 MAX_AMOUNT = Decimal(10) ** 15
+# What an edit changes besides the lines (saved with the state by states.apply).
+EDITED_FIELDS = (
+    "issue_date",
+    "due_date",
+    "valid_until",
+    "notes",
+    "terms",
+    "subtotal",
+    "tax_total",
+    "total",
+    "content_version",
+)
 
 
 @dataclass(frozen=True)
@@ -201,7 +172,6 @@ def create_document(
         kind=kind,
         sequence=sequence,
         number=number,
-        state=State.ISSUED if kind == Kind.RECEIPT else State.DRAFT,
         issue_date=issue_date,
         due_date=due_date if kind == Kind.INVOICE else None,
         valid_until=valid_until if kind == Kind.QUOTE else None,
@@ -212,6 +182,7 @@ def create_document(
         payment=payment,
         created_by=actor.saved_user,
     )
+    states.start(document)
     document.save()
     _write_lines(document, lines)
     document.save(update_fields=["subtotal", "tax_total", "total"])
@@ -276,11 +247,7 @@ def update_document(
     terms: str = "",
 ) -> Document:
     document = lock_document(document)
-    if not document.is_editable:
-        raise InvalidTransition(
-            f"A {document.get_state_display().lower()} {document.get_kind_display().lower()} "
-            "can no longer be edited."
-        )
+    states.check(document, "edit")
     _check_dates(issue_date=issue_date, due_date=due_date, valid_until=valid_until)
     document.issue_date = issue_date
     if document.kind == Kind.INVOICE:
@@ -290,80 +257,28 @@ def update_document(
     document.notes, document.terms = notes, terms
     _write_lines(document, lines)
     document.content_version += 1
-    document.state = _payment_state(document) if document.kind == Kind.INVOICE else document.state
-    document.save()
-    record_activity(
-        organization=document.organization,
-        document=document,
-        verb=Verb.EDITED,
+    return states.apply(
+        document,
+        "edit",
         actor=actor,
         details={"version": document.content_version},
+        fields=EDITED_FIELDS,
     )
-    return document
 
 
 @transaction.atomic
 def transition_document(*, document: Document, action: str, actor: Actor) -> Document:
+    """One of the staff buttons (states.available_actions), from the page or the API."""
     document = lock_document(document)
-    allowed = TRANSITIONS.get(document.kind, {})
-    if action not in allowed:
-        kind = document.get_kind_display().lower()
-        article = "an" if kind[0] in "aeiou" else "a"
-        raise InvalidTransition(f"“{action}” is not something {article} {kind} can do.")
-    from_states, to_state = allowed[action]
-    if document.state not in from_states:
-        raise InvalidTransition(
-            f"{document.number} is {document.get_state_display().lower()}; it cannot be moved to "
-            f"{State(to_state).label.lower()}."
-        )
-    if action == "void" and document.amount_paid > 0:
-        raise InvalidTransition(
-            "An invoice with payments cannot be voided; remove the payments first."
-        )
-    previous = document.state
-    document.state = to_state
-    if to_state == State.SENT and document.sent_at is None:
-        document.sent_at = timezone.now()
-    document.save(update_fields=["state", "sent_at", "updated_at"])
-    verb = Verb.VOIDED if to_state == State.VOID else Verb.STATE_CHANGED
-    record_activity(
-        organization=document.organization,
-        document=document,
-        verb=verb,
-        actor=actor,
-        details={"from": previous, "to": to_state},
-    )
-    if to_state in DEAD_STATES:
-        _invalidate_links(document=document, actor=actor, reason=str(to_state))
-    if to_state == State.VOID:
+    states.apply(document, action, actor=actor, button=True)
+    if states.is_dead(document):
+        _invalidate_links(document=document, actor=actor, reason=str(document.state))
+    if document.state == State.VOID:
         # Time billed on a voided invoice is approved again, ready for another invoice.
         # Imported here: projects builds on documents, not the other way round.
         from solabooks.projects.invoicing import release_invoiced_time
 
         release_invoiced_time(invoice=document, actor=actor)
-    return document
-
-
-def available_actions(document: Document) -> list[tuple[str, str]]:
-    return [
-        (action, ACTION_LABELS[action])
-        for action, (from_states, _) in TRANSITIONS.get(document.kind, {}).items()
-        if document.state in from_states and not (action == "void" and document.amount_paid > 0)
-    ]
-
-
-def mark_document_sent(*, document: Document) -> Document:
-    """Sending a draft marks it sent. Runs inside the sender's transaction."""
-    sent_state = SENT_STATE.get(document.kind)
-    fields = []
-    if document.state == State.DRAFT and sent_state:
-        document.state = sent_state
-        fields.append("state")
-    if document.sent_at is None:
-        document.sent_at = timezone.now()
-        fields.append("sent_at")
-    if fields:
-        document.save(update_fields=[*fields, "updated_at"])
     return document
 
 
@@ -452,10 +367,7 @@ def reassign_document(*, document: Document, new_customer, actor: Actor) -> Docu
 @transaction.atomic
 def convert_quote(*, quote: Document, to_kind: str, actor: Actor) -> Document:
     quote = lock_document(quote)
-    if quote.kind != Kind.QUOTE:
-        raise DomainError("Only quotes can be converted.")
-    if quote.state != State.ACCEPTED:
-        raise InvalidTransition("Only an accepted quote can be converted.")
+    states.check(quote, "convert")
     if to_kind not in (Kind.INVOICE, Kind.SALES_ORDER):
         raise DomainError("A quote converts into an invoice or a sales order.")
     if quote.derived_documents.filter(kind=to_kind).exists():
@@ -477,24 +389,10 @@ def convert_quote(*, quote: Document, to_kind: str, actor: Actor) -> Document:
         terms=quote.terms,
         source_document=quote,
     )
-    record_activity(
-        organization=quote.organization,
-        document=quote,
-        verb=Verb.QUOTE_CONVERTED,
-        actor=actor,
-        details={"into": created.number, "into_id": created.pk},
+    states.apply(
+        quote, "convert", actor=actor, details={"into": created.number, "into_id": created.pk}
     )
     return created
-
-
-def _payment_state(invoice: Document) -> str:
-    if invoice.state in (State.DRAFT, State.VOID):
-        return invoice.state
-    if invoice.amount_paid <= 0:
-        return State.SENT
-    if invoice.amount_paid >= invoice.total:
-        return State.PAID
-    return State.PARTIALLY_PAID
 
 
 @transaction.atomic
@@ -530,11 +428,7 @@ def record_payment(
             raise DomainError(problem)
         if invoice.organization_id != organization.pk or invoice.customer_id != customer.pk:
             raise DomainError("Payments can only be allocated to this customer's invoices.")
-        if invoice.kind == Kind.INVOICE and invoice.state == State.DRAFT:
-            # A draft has not been issued: no sent date, nothing owed yet.
-            raise DomainError(f"{invoice.number} is a draft. Send it or mark it as sent first.")
-        if invoice.kind != Kind.INVOICE or invoice.state not in OPEN_INVOICE_STATES:
-            raise DomainError(f"{invoice.number} is not an open invoice.")
+        states.check(invoice, "pay")
         if invoice.currency != currency:
             raise DomainError(f"{invoice.number} is in {invoice.currency}, not {currency}.")
         if allocated <= 0:
@@ -562,12 +456,9 @@ def record_payment(
     for invoice, allocated in locked:
         PaymentAllocation.objects.create(payment=payment, invoice=invoice, amount=allocated)
         invoice.amount_paid += allocated
-        invoice.state = _payment_state(invoice)
-        invoice.save(update_fields=["amount_paid", "state", "updated_at"])
-        record_activity(
-            organization=organization,
-            document=invoice,
-            verb=Verb.PAYMENT_RECORDED,
+        states.apply(
+            invoice,
+            "pay",
             actor=actor,
             details={
                 "payment_id": payment.pk,
@@ -575,6 +466,7 @@ def record_payment(
                 "amount": format_money(allocated, currency),
                 "method": method,
             },
+            fields=("amount_paid",),
         )
     if not locked:
         # A payment on account (nothing allocated yet) is still a change the business sees.
@@ -636,11 +528,11 @@ def issue_receipt_for_payment(*, payment: Payment, actor: Actor) -> Document:
 def expire_overdue_quotes(*, actor: Actor | None = None) -> int:
     """Move every sent quote whose valid-until date has passed (in its business's time zone)
     to expired. Run daily (`manage.py expire_quotes`); each quote is its own transaction, so
-    one that was accepted a moment ago is simply skipped."""
+    one that was accepted (or given a later date) a moment ago is simply skipped."""
     actor = actor or Actor.system("Quote expiry")
     expired = 0
     candidates = (
-        Document.objects.filter(kind=Kind.QUOTE, state=State.SENT, valid_until__isnull=False)
+        Document.objects.filter(states.allowed(Kind.QUOTE, "expire"), valid_until__isnull=False)
         .select_related("organization")
         .only("pk", "valid_until", "organization__time_zone")
     )
@@ -648,8 +540,14 @@ def expire_overdue_quotes(*, actor: Actor | None = None) -> int:
         if quote.valid_until >= quote.organization.today():
             continue
         try:
-            transition_document(document=quote, action="mark_expired", actor=actor)
+            expire_quote(quote=quote, actor=actor)
         except InvalidTransition:
             continue  # decided in the meantime
         expired += 1
     return expired
+
+
+@transaction.atomic
+def expire_quote(*, quote: Document, actor: Actor) -> Document:
+    """A sent quote past its valid-until date becomes expired (states: "expire")."""
+    return states.apply(lock_document(quote), "expire", actor=actor)

@@ -14,7 +14,7 @@ from solabooks.core.paging import page_of
 from solabooks.pdf.services import pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
-from . import selectors, services
+from . import selectors, services, states
 from .forms import (
     ConvertForm,
     DocumentFilterForm,
@@ -26,7 +26,7 @@ from .forms import (
     ReassignForm,
     line_initial,
 )
-from .models import Document, Kind, Payment, State
+from .models import Document, Kind, Payment
 
 # The document page shows this many activity rows (newest first) and the total count.
 ACTIVITY_SHOWN = 50
@@ -192,7 +192,7 @@ class DocumentDetailView(StaffViewMixin, View):
             "document": document,
             "organization": self.org,
             "lines": document.lines.all(),  # prefetched by the selector
-            "actions": services.available_actions(document),
+            "actions": states.available_actions(document),
             "activity": activity[:ACTIVITY_SHOWN],
             "activity_count": activity.count(),
             "activity_shown": ACTIVITY_SHOWN,
@@ -209,7 +209,7 @@ class DocumentDetailView(StaffViewMixin, View):
                     for kind in (Kind.INVOICE, Kind.SALES_ORDER)
                     if kind not in converted_kinds
                 ]
-                if document.is_quote and document.state == State.ACCEPTED
+                if states.can(document, "convert")
                 else []
             ),
         }
@@ -238,7 +238,7 @@ class DocumentActivityView(StaffViewMixin, View):
 
 
 class DocumentTransitionView(StaffViewMixin, View):
-    """POST action=<name>: one of services.available_actions for the document."""
+    """POST action=<name>: one of states.available_actions for the document."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         document = Document.objects.for_org(self.org).get_or_404(pk=pk)

@@ -22,13 +22,6 @@ class ForgotPasswordForm(forms.Form):
     )
 
 
-class QuoteDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
-    signer_name = forms.CharField(max_length=200, required=False)
-    reason = forms.CharField(max_length=1000, required=False, widget=forms.Textarea)
-    seen_version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
-
-
 class ChooseBusinessForm(forms.Form):
     access = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 

@@ -15,7 +15,8 @@ from solabooks.core.prepared import (
     instances_from_row,
 )
 from solabooks.customers.models import Customer
-from solabooks.documents.models import DEAD_STATES, Document, Kind
+from solabooks.documents.models import Document, Kind
+from solabooks.documents.states import DEAD_STATES
 from solabooks.projects.models import ApprovalRequest, Project
 from solabooks.tenancy.models import Organization
 

@@ -1,4 +1,4 @@
-"""Secure links: minting, sending, renewing, revoking, and the customer's decisions on them.
+"""Secure links: minting, sending, renewing and revoking them.
 
 Every state change of the sharing app is here, one transaction each, and writes its own
 Activity rows. The raw token exists only in the return value of `issue_link` and in the
@@ -6,10 +6,7 @@ email it is handed to; rows and activity keep the token's SHA-256 and the link's
 """
 
 import datetime
-import hashlib
-import json
 import secrets
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
 
@@ -20,10 +17,10 @@ from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.core.errors import DomainError
-from solabooks.core.numbers import plain_text
 from solabooks.core.prepared import insert_new
-from solabooks.documents.models import Document, Kind, State
-from solabooks.documents.services import first_view_update, lock_document, mark_document_sent
+from solabooks.documents import states
+from solabooks.documents.models import Document
+from solabooks.documents.services import first_view_update, lock_document
 from solabooks.mail.models import OutboxMessage
 
 from . import emails
@@ -37,8 +34,6 @@ TOKEN_BYTES = 32  # 256 bits of randomness
 
 MAX_SUBJECT = 200
 MAX_MESSAGE = 5000
-MAX_SIGNER_NAME = 200
-MAX_REASON = 1000
 
 
 @dataclass(frozen=True)
@@ -133,11 +128,7 @@ def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> Is
 
 
 def _check_sendable(document: Document) -> None:
-    if document.is_dead:
-        raise DomainError(
-            f"{document.number} is {document.get_state_display().lower()}; "
-            "it can no longer be sent."
-        )
+    states.check(document, "send")
     if not document.customer.email:
         raise DomainError(f"{document.customer.name} has no email address on file.")
 
@@ -163,14 +154,13 @@ def send_document(
         raise DomainError(f"The message can be at most {MAX_MESSAGE} characters.")
     issued = issue_link(document=document, actor=actor, requested_expiry=requested_expiry)
     link = issued.link
-    mark_document_sent(document=document)
     outbox_message = emails.queue_document_sent(
         document=document, link=link, raw_token=issued.raw_token, subject=subject, message=message
     )
-    record_activity(
-        organization=document.organization,
-        document=document,
-        verb=Verb.SENT,
+    # A draft becomes sent (a sales order confirmed); sending again changes no state.
+    states.apply(
+        document,
+        "send",
         actor=actor,
         details={
             "sent_to": link.sent_to,
@@ -329,118 +319,3 @@ def revoke_customer_links(*, customer, actor: Actor) -> int:
             details={"count": total, "reason": "revoked"},
         )
     return total
-
-
-# --- Quote decisions -------------------------------------------------------------------
-
-ACCEPT = "accept"
-DECLINE = "decline"
-
-
-def _line_content(line) -> list[str]:
-    amounts = (line.quantity, line.unit_price, line.tax_rate, line.line_subtotal, line.line_tax)
-    return [line.description, *(plain_text(amount) for amount in amounts)]
-
-
-def quote_fingerprint(document: Document) -> str:
-    """SHA-256 of exactly what the customer was shown: number, version, lines and totals.
-
-    Recorded with the decision, so the business can prove which version was accepted.
-    """
-    content = {
-        "number": document.number,
-        "version": document.content_version,
-        "customer": document.customer.name,
-        "currency": document.currency,
-        "issue_date": document.issue_date.isoformat(),
-        "valid_until": document.valid_until.isoformat() if document.valid_until else None,
-        "lines": [_line_content(line) for line in document.lines.order_by("position", "id")],
-        "subtotal": plain_text(document.subtotal),
-        "tax_total": plain_text(document.tax_total),
-        "total": plain_text(document.total),
-        "notes": document.notes,
-        "terms": document.terms,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _today_for(organization) -> datetime.date:
-    try:
-        zone = zoneinfo.ZoneInfo(organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = datetime.UTC
-    return timezone.now().astimezone(zone).date()
-
-
-@transaction.atomic
-def decide_quote(
-    *,
-    document: Document,
-    decision: str,
-    signer_name: str,
-    reason: str,
-    seen_version: int,
-    actor: Actor,
-) -> Document:
-    """Accept or decline a sent quote, once. Shared by the quote link and the portal.
-
-    The quote row is locked, so of two decisions at once exactly one wins; the other finds
-    the quote decided. A decision on any version but the current one is refused, so nobody
-    accepts terms they were not shown.
-    """
-    if decision not in (ACCEPT, DECLINE):
-        raise DomainError("Choose accept or decline.")
-    quote = lock_document(document)
-    if quote.kind != Kind.QUOTE:
-        raise DomainError("Only quotes can be accepted or declined.")
-    if quote.state in (State.ACCEPTED, State.DECLINED):
-        raise DomainError(
-            f"This quote has already been {quote.get_state_display().lower()}; "
-            "the decision is final.",
-            code="already_decided",
-        )
-    if quote.state != State.SENT:
-        raise DomainError(
-            f"This quote is {quote.get_state_display().lower()} and can no longer be "
-            "accepted or declined.",
-            code="not_open",
-        )
-    if seen_version != quote.content_version:
-        raise DomainError(
-            "This quote has changed since you opened it. Please review the current version.",
-            code="stale_version",
-        )
-    signer_name = " ".join((signer_name or "").split())
-    reason = (reason or "").strip()
-    if decision == ACCEPT:
-        if not signer_name:
-            raise DomainError("Please type your full name to accept.", code="signer_required")
-        if quote.valid_until and _today_for(quote.organization) > quote.valid_until:
-            raise DomainError(
-                f"This quote was valid until {quote.valid_until:%d %b %Y} and can no longer "
-                "be accepted. Please contact us for a new one.",
-                code="quote_expired",
-            )
-    if len(signer_name) > MAX_SIGNER_NAME:
-        raise DomainError(f"The name can be at most {MAX_SIGNER_NAME} characters.")
-    if len(reason) > MAX_REASON:
-        raise DomainError(f"The reason can be at most {MAX_REASON} characters.")
-    fingerprint = quote_fingerprint(quote)
-    quote.state = State.ACCEPTED if decision == ACCEPT else State.DECLINED
-    quote.save(update_fields=["state", "updated_at"])
-    record_activity(
-        organization=quote.organization,
-        document=quote,
-        verb=Verb.QUOTE_ACCEPTED if decision == ACCEPT else Verb.QUOTE_DECLINED,
-        actor=actor,
-        details={
-            **actor.extra,
-            "decided_at": timezone.now().isoformat(),
-            "signer_name": signer_name,
-            "reason": reason,
-            "version": quote.content_version,
-            "quote_sha256": fingerprint,
-        },
-    )
-    return quote

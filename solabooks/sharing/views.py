@@ -39,16 +39,19 @@ from solabooks.core.pagecache import (
 )
 from solabooks.core.tokenpages import TOKEN_PAGE_HEADERS
 from solabooks.customers.models import Customer
+from solabooks.documents.customer_forms import QuoteDecisionForm
 from solabooks.documents.models import Document, State
+from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import full_document
+from solabooks.documents.states import can
 from solabooks.pdf.services import pdf_fingerprint, pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import services, tasks
-from .forms import QuoteDecisionForm, SendDocumentForm
+from .forms import SendDocumentForm
 from .models import SecureLink
 from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
-from .services import ACCEPT, DECLINE, LINK_LIFETIME
+from .services import LINK_LIFETIME
 
 LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
 
@@ -193,7 +196,6 @@ def link_actor(request: HttpRequest, link: SecureLink) -> Actor:
 # URL with ?format=pdf, and redirects go to "?" (the page itself, resolved by the browser).
 PAGE_TARGETS = {"pdf": "?format=pdf"}
 BACK_TO_PAGE = "?"
-OP_ACCEPT, OP_DECLINE = "accept", "decline"
 OP_REQUEST_ACCESS, OP_SETUP_ACCOUNT = "request_access", "setup_account"
 LINK_DOCUMENT_TEMPLATE = "sharing/link_document.html"
 
@@ -231,18 +233,15 @@ def _document_page(
     status: int = 200,
 ) -> HttpResponse:
     link, document = access.link, access.document
-    can_decide = document.is_quote and document.state == State.SENT
+    can_decide = can(document, ACCEPT)
     offer_account = link.organization.allow_portal_setup_from_link
 
     def context() -> dict:
         document = full_document(access.document)
-        decision_forms = dict(forms or {})
+        decision_forms = {}
         if can_decide:
-            initial = {"version": document.content_version}
-            for decision in (ACCEPT, DECLINE):
-                decision_forms.setdefault(
-                    decision, QuoteDecisionForm(initial=initial, decision=decision)
-                )
+            decision_forms = QuoteDecisionForm.pair(version=document.content_version)
+            decision_forms.update(forms or {})
         return {
             "organization": document.organization,
             "document": document,
@@ -290,9 +289,8 @@ def _post_to_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse
         return _link_request_access(request, token, prefix)
     if operation == OP_SETUP_ACCOUNT:
         return _link_setup_account(request, token, prefix)
-    if prefix == QUOTE_PREFIX and operation in (OP_ACCEPT, OP_DECLINE):
-        decision = ACCEPT if operation == OP_ACCEPT else DECLINE
-        return _link_decide(request, token, prefix, decision)
+    if prefix == QUOTE_PREFIX and operation in (ACCEPT, DECLINE):  # QuoteDecisionForm's op
+        return _link_decide(request, token, prefix, operation)
     _find(token, prefix)  # an unknown token is a 404 before anything else
     return HttpResponseBadRequest("Unknown operation.", content_type="text/plain")
 
@@ -317,7 +315,7 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
     if not form.is_valid():
         return _document_page(request, access, forms={decision: form}, status=400)
     try:
-        quote = services.decide_quote(
+        quote = decide_quote(
             document=access.document,
             decision=decision,
             signer_name=form.cleaned_data.get("signer_name", ""),

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from solabooks.documents.models import Document, DocumentLine, Kind, NumberSequence
+from solabooks.documents.states import INITIAL_STATE
 
 LINE = {"description": "Consulting", "quantity": "2", "unit_price": "150.00", "tax_rate": "10"}
 
@@ -38,6 +39,8 @@ def bulk_documents(*, customers, kind: str = "invoice", count: int, start: int =
             kind=kind,
             sequence=start + i,
             number=f"X-{start + i:05d}",
+            # A state of the kind's own (a receipt is never a draft: a database constraint).
+            state=INITIAL_STATE[kind],
             issue_date="2025-01-01",
             due_date="2025-01-31" if kind == Kind.INVOICE else None,
             currency="USD",

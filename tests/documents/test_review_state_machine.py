@@ -15,15 +15,14 @@ from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError, InvalidTransition
 from solabooks.documents.models import STATES_BY_KIND, Document
 from solabooks.documents.services import (
-    TRANSITIONS,
     LineInput,
-    available_actions,
     convert_quote,
     issue_receipt_for_payment,
     reassign_document,
     record_payment,
     transition_document,
 )
+from solabooks.documents.states import TRANSITIONS, available_actions
 from tests.factories import CustomerFactory, make_document
 
 pytestmark = pytest.mark.django_db

@@ -247,7 +247,7 @@ def test_a_disabled_session_cannot_download_or_decide(portal, customer, staff_ac
     assert portal.get(f"/finance/customer-portal/documents/{quote.pk}/pdf/").status_code == 302
     response = portal.post(
         f"/finance/customer-portal/documents/{quote.pk}/decision/",
-        {"decision": "accept", "signer_name": "Jane", "seen_version": quote.content_version},
+        {"op": "accept", "accept-signer_name": "Jane", "accept-version": quote.content_version},
     )
     assert response.status_code == 302 and response["Location"] == LOGIN
     quote.refresh_from_db()

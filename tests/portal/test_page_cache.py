@@ -179,9 +179,9 @@ def test_a_quote_decision_and_expiry_show_at_once(portal, customer):
     response = portal.post(
         f"{BASE}/documents/{decided.pk}/decision/",
         {
-            "decision": "accept",
-            "signer_name": "Jane Baker",
-            "seen_version": decided.content_version,
+            "op": "accept",
+            "accept-signer_name": "Jane Baker",
+            "accept-version": decided.content_version,
         },
     )
     assert response.status_code == 302

@@ -259,7 +259,9 @@ def test_the_portal_is_read_only(portal, customer):
 
 
 def decide(client, quote, decision="accept", **data):
-    payload = {"decision": decision, "seen_version": quote.content_version, **data}
+    """Post what the page's form posts: `op` and the fields prefixed by the decision."""
+    fields = {"version": quote.content_version, **data}
+    payload = {"op": decision, **{f"{decision}-{name}": value for name, value in fields.items()}}
     return client.post(doc_url(quote, "decision/"), payload, follow=True)
 
 
@@ -278,6 +280,16 @@ def test_accept_a_sent_quote(portal, customer):
     response = decide(portal, quote, decision="decline")
     assert "the decision is final" in response.content.decode()
     assert "Accept quote" not in portal.get(doc_url(quote)).content.decode()
+
+
+def test_the_portal_posts_the_same_decision_form_as_the_quote_link(portal, customer):
+    quote = make_document(customer=customer, kind="quote", state="sent")
+    page = portal.get(doc_url(quote)).content.decode()
+    for name in ("accept-signer_name", "decline-reason"):
+        assert f'name="{name}"' in page
+    for decision in ("accept", "decline"):
+        assert f'name="op" value="{decision}"' in page
+        assert f'name="{decision}-version" value="{quote.content_version}"' in page
 
 
 def test_decline_a_sent_quote_with_a_reason(portal, customer):
@@ -304,7 +316,7 @@ def test_a_quote_decision_follows_the_same_rules_as_the_link(portal, customer):
     )
     response = portal.post(
         doc_url(quote, "decision/"),
-        {"decision": "accept", "signer_name": "Jane", "seen_version": stale},
+        {"op": "accept", "accept-signer_name": "Jane", "accept-version": stale},
         follow=True,
     )
     assert "changed since you opened it" in response.content.decode()
@@ -315,11 +327,13 @@ def test_a_quote_decision_follows_the_same_rules_as_the_link(portal, customer):
 @pytest.mark.parametrize(
     "data",
     [
-        {"decision": "approve", "seen_version": 1},
-        {"decision": "accept", "seen_version": "abc", "signer_name": "J"},
-        {"decision": "accept", "seen_version": "9" * 50, "signer_name": "J"},
-        {"decision": "accept", "seen_version": 1, "signer_name": "J" * 201},
-        {"decision": "decline", "seen_version": 1, "reason": "r" * 1001},
+        {"op": "approve", "approve-version": 1},
+        {"op": "accept", "accept-version": "abc", "accept-signer_name": "J"},
+        {"op": "accept", "accept-version": "9" * 50, "accept-signer_name": "J"},
+        {"op": "accept", "accept-version": 1, "accept-signer_name": "J" * 201},
+        {"op": "decline", "decline-version": 1, "decline-reason": "r" * 1001},
+        # The portal's field names before the link and the portal shared one form.
+        {"decision": "accept", "seen_version": 1, "signer_name": "J"},
         {},
     ],
 )
@@ -367,7 +381,11 @@ def test_every_portal_url_with_someone_elses_id_is_not_found(portal, customer, s
         assert portal.get(doc_url(row, "pdf/")).status_code == 404
         response = portal.post(
             doc_url(row, "decision/"),
-            {"decision": "accept", "signer_name": "Mallory", "seen_version": row.content_version},
+            {
+                "op": "accept",
+                "accept-signer_name": "Mallory",
+                "accept-version": row.content_version,
+            },
         )
         assert response.status_code == 404
         row.refresh_from_db()

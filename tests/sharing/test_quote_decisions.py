@@ -15,9 +15,9 @@ from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document
+from solabooks.documents.quote_decisions import decide_quote, quote_fingerprint
 from solabooks.documents.services import LineInput, update_document
 from solabooks.sharing.models import SecureLink
-from solabooks.sharing.services import decide_quote, quote_fingerprint
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db

@@ -19,15 +19,16 @@ from solabooks.core.pagecache import (
     personalize,
     render_shareable,
 )
-from solabooks.documents.models import Kind, PaymentMethod, State
+from solabooks.documents.customer_forms import QuoteDecisionForm
+from solabooks.documents.models import PaymentMethod
+from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import receivables_by_currency
-from solabooks.sharing.services import decide_quote
+from solabooks.documents.states import can
 from solabooks.tenancy.versions import version_key
 
 from .. import access_records, selectors
 from ..auth import PortalSession
 from ..decorators import portal_login_required
-from ..forms import QuoteDecisionForm
 
 
 def _actor(request: HttpRequest):
@@ -168,13 +169,17 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access_records.record_document_access(
         session=session, document=document, verb=Verb.VIEWED, actor=_actor(request)
     )
+    can_decide = can(document, ACCEPT)
+    forms = QuoteDecisionForm.pair(version=document.content_version) if can_decide else {}
     return _render(
         request,
         "portal/document_detail.html",
         {
             "document": document,
             "lines": document.lines.all(),
-            "can_decide": document.kind == Kind.QUOTE and document.state == State.SENT,
+            "can_decide": can_decide,
+            "accept_form": forms.get(ACCEPT),
+            "decline_form": forms.get(DECLINE),
             "back_url_name": selectors.LIST_PAGES.get(document.kind, (None, "portal-payments"))[1],
         },
         nav=document.kind,
@@ -202,7 +207,11 @@ def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept / Decline a sent quote, under the same rules as the quote link (one service)."""
     session: PortalSession = request.portal
     document = selectors.document_detail(customer=session.customer, pk=pk)
-    form = QuoteDecisionForm(request.POST)
+    decision = request.POST.get("op", "")
+    if decision not in (ACCEPT, DECLINE):
+        messages.error(request, "Please check the form: choose accept or decline.")
+        return redirect("portal-document", pk=document.pk)
+    form = QuoteDecisionForm(request.POST, decision=decision)
     if not form.is_valid():
         messages.error(
             request,
@@ -214,10 +223,10 @@ def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         quote = decide_quote(
             document=document,
-            decision=data["decision"],
-            signer_name=data["signer_name"],
-            reason=data["reason"],
-            seen_version=data["seen_version"],
+            decision=decision,
+            signer_name=data.get("signer_name", ""),
+            reason=data.get("reason", ""),
+            seen_version=data["version"],
             actor=_actor(request),
         )
     except DomainError as error:

@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
@@ -179,10 +178,10 @@ class Command(BaseCommand):
                 "Start from an empty database."
             )
         with transaction.atomic():
-            summary = self.seed(today=timezone.localdate())
+            summary = self.seed()
         self.stdout.write(self.style.SUCCESS(summary))
 
-    def seed(self, *, today: datetime.date) -> str:
+    def seed(self) -> str:
         users = []
         for email, full_name, _ in DEMO_ACCOUNTS:
             user = User(email=email, full_name=full_name)
@@ -199,6 +198,7 @@ class Command(BaseCommand):
             time_zone="America/Los_Angeles",
             payment_terms_days=30,
         )
+        today = org.today()
         for user, (_, _, role) in zip(users, DEMO_ACCOUNTS, strict=True):
             Membership.objects.create(user=user, organization=org, role=role)
         actors = [staff_actor(user) for user in users]
@@ -250,7 +250,7 @@ class Command(BaseCommand):
                 organization=org,
                 customers=customers,
                 actors=[staff_actor(user) for user in users],
-                today=timezone.localdate(),
+                today=org.today(),
             )
         self.stdout.write(self.style.SUCCESS(f"Added {len(projects)} demo projects."))
 
@@ -258,6 +258,11 @@ class Command(BaseCommand):
         actor = actors[planned.by]
         customer = customers[planned.customer]
         issue_date = today - datetime.timedelta(days=planned.days_ago)
+        valid_until = None
+        if planned.kind == Kind.QUOTE and planned.state == "accepted":
+            # Marked accepted today, as the seed writes history: still valid today (a quote
+            # past its date cannot be accepted).
+            valid_until = issue_date + datetime.timedelta(days=max(30, planned.days_ago))
         document = create_document(
             organization=org,
             kind=planned.kind,
@@ -265,6 +270,7 @@ class Command(BaseCommand):
             actor=actor,
             lines=[CATALOGUE[item] for item in planned.items],
             issue_date=issue_date,
+            valid_until=valid_until,
             notes="Thank you for your business!" if planned.kind == Kind.INVOICE else "",
             terms="Payment due within 30 days by bank transfer or card."
             if planned.kind == Kind.INVOICE
