@@ -24,12 +24,8 @@ def seed() -> dict[str, str]:
     from django.db import transaction
     from django.utils import timezone
 
-    from solabooks.documents.services import (
-        LineInput,
-        create_document,
-        record_payment,
-        transition_document,
-    )
+    from solabooks.documents.payments import record_payment
+    from solabooks.documents.services import LineInput, create_document, transition_document
 
     rng = random.Random(1000)
     today = timezone.localdate()

@@ -1,17 +1,18 @@
-"""Every change to documents and payments happens here, one transaction each."""
+"""Every change to a document happens here, one transaction each, with its Activity:
+create, edit, state actions, re-assign, convert, expire. Payments are in payments.py,
+numbers in numbering.py, the state rules in states.py."""
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
 
 from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError, InvalidTransition
-from solabooks.core.money import ZERO, format_money, minor_unit_error, round_money
+from solabooks.core.money import ZERO, round_money
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
@@ -27,11 +28,10 @@ from .models import (
     Document,
     DocumentLine,
     Kind,
-    NumberSequence,
     Payment,
-    PaymentAllocation,
     State,
 )
+from .numbering import allocate_number
 
 MAX_LINES = 200
 MAX_DESCRIPTION = 500  # DocumentLine.description max_length
@@ -58,29 +58,6 @@ class LineInput:
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal = ZERO
-
-
-def prefix_for(organization, kind: str) -> str:
-    return {
-        Kind.INVOICE: organization.invoice_prefix,
-        Kind.QUOTE: organization.quote_prefix,
-        Kind.SALES_ORDER: organization.sales_order_prefix,
-        Kind.RECEIPT: organization.receipt_prefix,
-    }[kind]
-
-
-def allocate_number(*, organization, kind: str) -> tuple[int, str]:
-    """Take the next number of a kind. Must run inside the creating transaction.
-
-    The sequence row is locked (select_for_update on PostgreSQL; SQLite's IMMEDIATE
-    transactions serialize writers), so concurrent creators queue and a rolled-back
-    creation gives its number back: no gaps, no duplicates.
-    """
-    NumberSequence.objects.get_or_create(organization=organization, kind=kind)
-    sequence = NumberSequence.objects.select_for_update().get(organization=organization, kind=kind)
-    value = sequence.next_value
-    NumberSequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + 1)
-    return value, f"{prefix_for(organization, kind)}-{value:04d}"
 
 
 def _write_lines(document: Document, lines: list[LineInput]) -> None:
@@ -134,7 +111,7 @@ def _write_lines(document: Document, lines: list[LineInput]) -> None:
         raise DomainError("The new total is below what has already been paid on this invoice.")
 
 
-def _check_customer(organization, customer) -> None:
+def check_customer_belongs(organization, customer) -> None:
     if customer.organization_id != organization.pk:
         raise DomainError("That customer belongs to another business.")
 
@@ -156,7 +133,7 @@ def create_document(
     source_document: Document | None = None,
     payment: Payment | None = None,
 ) -> Document:
-    _check_customer(organization, customer)
+    check_customer_belongs(organization, customer)
     if kind not in Kind.values:
         raise DomainError("Unknown document kind.")
     issue_date = issue_date or organization.today()
@@ -312,7 +289,7 @@ def _invalidate_links(*, document: Document, actor: Actor, reason: str) -> None:
 @transaction.atomic
 def reassign_document(*, document: Document, new_customer, actor: Actor) -> Document:
     document = lock_document(document)
-    _check_customer(document.organization, new_customer)
+    check_customer_belongs(document.organization, new_customer)
     if new_customer.pk == document.customer_id:
         raise DomainError("The document already belongs to that customer.")
     if document.amount_paid > 0:
@@ -393,136 +370,6 @@ def convert_quote(*, quote: Document, to_kind: str, actor: Actor) -> Document:
         quote, "convert", actor=actor, details={"into": created.number, "into_id": created.pk}
     )
     return created
-
-
-@transaction.atomic
-def record_payment(
-    *,
-    organization,
-    customer,
-    actor: Actor,
-    date: datetime.date,
-    amount: Decimal,
-    method: str,
-    reference: str = "",
-    allocations: list[tuple[Document, Decimal]],
-    currency: str | None = None,
-    issue_receipt: bool = False,
-) -> Payment:
-    _check_customer(organization, customer)
-    currency = currency or customer.currency
-    if problem := minor_unit_error(amount, currency):
-        raise DomainError(problem)
-    if amount <= 0:
-        raise DomainError("A payment amount must be greater than zero.")
-    if amount >= MAX_AMOUNT:
-        raise DomainError("The payment amount is too large.")
-    seen = set()
-    locked = []
-    for invoice, allocated in allocations:
-        if invoice.pk in seen:
-            raise DomainError(f"{invoice.number} is listed twice.")
-        seen.add(invoice.pk)
-        invoice = lock_document(invoice)
-        if problem := minor_unit_error(allocated, currency):
-            raise DomainError(problem)
-        if invoice.organization_id != organization.pk or invoice.customer_id != customer.pk:
-            raise DomainError("Payments can only be allocated to this customer's invoices.")
-        states.check(invoice, "pay")
-        if invoice.currency != currency:
-            raise DomainError(f"{invoice.number} is in {invoice.currency}, not {currency}.")
-        if allocated <= 0:
-            raise DomainError("Allocated amounts must be greater than zero.")
-        if allocated > invoice.balance_due:
-            raise DomainError(
-                f"{allocated} is more than the {round_money(invoice.balance_due, currency)} still due "
-                f"on {invoice.number}."
-            )
-        locked.append((invoice, allocated))
-    if sum((a for _, a in locked), ZERO) > amount:
-        raise DomainError("The allocations add up to more than the payment.")
-    payment = Payment(
-        organization=organization,
-        customer=customer,
-        date=date,
-        amount=amount,
-        currency=currency,
-        method=method,
-        reference=reference.strip(),
-        created_by=actor.saved_user,
-    )
-    payment.full_clean()
-    payment.save()
-    for invoice, allocated in locked:
-        PaymentAllocation.objects.create(payment=payment, invoice=invoice, amount=allocated)
-        invoice.amount_paid += allocated
-        states.apply(
-            invoice,
-            "pay",
-            actor=actor,
-            details={
-                "payment_id": payment.pk,
-                # As every amount is written: the currency's minor unit ("12.50", not "12.5").
-                "amount": format_money(allocated, currency),
-                "method": method,
-            },
-            fields=("amount_paid",),
-        )
-    if not locked:
-        # A payment on account (nothing allocated yet) is still a change the business sees.
-        record_activity(
-            organization=organization,
-            customer=customer,
-            verb=Verb.PAYMENT_RECORDED,
-            actor=actor,
-            details={
-                "payment_id": payment.pk,
-                "amount": format_money(amount, currency),
-                "method": method,
-            },
-        )
-    if issue_receipt:
-        issue_receipt_for_payment(payment=payment, actor=actor)
-    return payment
-
-
-@transaction.atomic
-def issue_receipt_for_payment(*, payment: Payment, actor: Actor) -> Document:
-    payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if Document.objects.filter(payment=payment).exists():
-        raise DomainError("A receipt has already been issued for this payment.")
-    allocations = list(payment.allocations.select_related("invoice"))
-    if allocations:
-        lines = [
-            LineInput(f"Payment towards {a.invoice.number}", Decimal("1"), a.amount)
-            for a in allocations
-        ]
-        unallocated = payment.amount - sum((a.amount for a in allocations), ZERO)
-        if unallocated > 0:
-            lines.append(LineInput("Payment on account", Decimal("1"), unallocated))
-    else:
-        lines = [LineInput("Payment on account", Decimal("1"), payment.amount)]
-    method_label = payment.get_method_display()
-    receipt = create_document(
-        organization=payment.organization,
-        kind=Kind.RECEIPT,
-        customer=payment.customer,
-        actor=actor,
-        lines=lines,
-        issue_date=payment.date,
-        currency=payment.currency,
-        notes=f"Paid by {method_label}"
-        + (f", reference {payment.reference}" if payment.reference else ""),
-        payment=payment,
-    )
-    record_activity(
-        organization=payment.organization,
-        document=receipt,
-        verb=Verb.RECEIPT_ISSUED,
-        actor=actor,
-        details={"payment_id": payment.pk},
-    )
-    return receipt
 
 
 def expire_overdue_quotes(*, actor: Actor | None = None) -> int:

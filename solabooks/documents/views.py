@@ -14,7 +14,7 @@ from solabooks.core.paging import page_of
 from solabooks.pdf.services import pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
-from . import selectors, services, states
+from . import payments, selectors, services, states
 from .forms import (
     ConvertForm,
     DocumentFilterForm,
@@ -345,7 +345,7 @@ class PaymentCreateView(StaffViewMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                payment = services.record_payment(
+                payment = payments.record_payment(
                     organization=self.org,
                     customer=customer,
                     actor=Actor.staff(request),
@@ -374,7 +374,7 @@ class PaymentDetailView(StaffViewMixin, View):
         """Issue the payment's receipt (the page's only form)."""
         payment = Payment.objects.for_org(self.org).get_or_404(pk=pk)
         try:
-            receipt = services.issue_receipt_for_payment(
+            receipt = payments.issue_receipt_for_payment(
                 payment=payment, actor=Actor.staff(request)
             )
         except DomainError as error:

@@ -28,7 +28,8 @@ from solabooks.api.throttling import api_limit
 from solabooks.core.pagecache import clear_all_page_caches
 from solabooks.core.ratelimit import Limit, hit, is_blocked
 from solabooks.documents.models import Document
-from solabooks.documents.services import LineInput, record_payment, transition_document
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput, transition_document
 from solabooks.sharing.models import SecureLink
 from solabooks.tenancy.models import ApiKey
 from tests.factories import make_document

@@ -26,7 +26,7 @@ from solabooks.api.models import IdempotencyKey
 from solabooks.api.schema import openapi_schema
 from solabooks.api.services import Outcome, claim_idempotency_key
 from solabooks.customers.models import Customer
-from solabooks.documents import services as document_services
+from solabooks.documents import payments as document_payments
 from solabooks.documents.models import Payment
 from solabooks.mail.models import OutboxMessage
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
@@ -391,7 +391,7 @@ def test_a_404_is_kept_too(api):
 
 
 def test_a_server_error_releases_the_key_and_undoes_the_work(api, org, customer, monkeypatch):
-    real = document_services.record_payment
+    real = document_payments.record_payment
     failures = []
 
     def fails_after_the_work(**kwargs):
@@ -401,7 +401,7 @@ def test_a_server_error_releases_the_key_and_undoes_the_work(api, org, customer,
             raise RuntimeError("the answer could not be built")
         return payment
 
-    monkeypatch.setattr(document_services, "record_payment", fails_after_the_work)
+    monkeypatch.setattr(document_payments, "record_payment", fails_after_the_work)
     api.raise_request_exception = False
     crashed = post(api, "/payments/", payment_body(customer), key="flaky")
     assert crashed.status_code == 500
@@ -416,7 +416,7 @@ def test_a_server_error_releases_the_key_and_undoes_the_work(api, org, customer,
 
 
 def test_a_5xx_answer_releases_the_key(api, org, customer, monkeypatch):
-    real = document_services.record_payment
+    real = document_payments.record_payment
     calls = []
 
     def unavailable_once(**kwargs):
@@ -427,7 +427,7 @@ def test_a_5xx_answer_releases_the_key(api, org, customer, monkeypatch):
             raise error
         return real(**kwargs)
 
-    monkeypatch.setattr(document_services, "record_payment", unavailable_once)
+    monkeypatch.setattr(document_payments, "record_payment", unavailable_once)
     assert post(api, "/payments/", payment_body(customer), key="busy").status_code == 503
     assert not IdempotencyKey.objects.exists()
     assert post(api, "/payments/", payment_body(customer), key="busy").status_code == 201
@@ -440,17 +440,17 @@ def test_a_5xx_answer_releases_the_key(api, org, customer, monkeypatch):
 def test_a_key_in_progress_is_a_409_then_a_killed_claim_is_taken_over(
     api, org, customer, monkeypatch
 ):
-    real = document_services.record_payment
+    real = document_payments.record_payment
 
     def killed(**kwargs):
         real(**kwargs)
         raise SystemExit("worker killed mid-request")
 
-    monkeypatch.setattr(document_services, "record_payment", killed)
+    monkeypatch.setattr(document_payments, "record_payment", killed)
     start = timezone.now()
     with time_machine.travel(start, tick=False), pytest.raises(SystemExit):
         post(api, "/payments/", payment_body(customer), key="abandoned")
-    monkeypatch.setattr(document_services, "record_payment", real)
+    monkeypatch.setattr(document_payments, "record_payment", real)
     claim = IdempotencyKey.objects.for_org(org).get()
     assert claim.status_code is None  # still "in progress": nobody released it
     assert Payment.objects.for_org(org).count() == 0  # the unfinished work was rolled back
@@ -473,7 +473,7 @@ def test_a_key_in_progress_is_a_409_then_a_killed_claim_is_taken_over(
 def test_a_request_that_lost_its_claim_rolls_its_work_back(api, org, customer, monkeypatch):
     """Its lease ran out and a retry took the key over while it was still working: the
     retry does the work, this one answers 409 and keeps nothing."""
-    real = document_services.record_payment
+    real = document_payments.record_payment
 
     def slow(**kwargs):
         payment = real(**kwargs)
@@ -486,7 +486,7 @@ def test_a_request_that_lost_its_claim_rolls_its_work_back(api, org, customer, m
         assert taken.outcome is Outcome.CLAIMED
         return payment
 
-    monkeypatch.setattr(document_services, "record_payment", slow)
+    monkeypatch.setattr(document_payments, "record_payment", slow)
     lost = post(api, "/payments/", payment_body(customer), key="slow")
     assert lost.status_code == 409
     assert lost.json()["error"]["code"] == "idempotency_key_in_use"

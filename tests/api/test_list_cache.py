@@ -19,12 +19,12 @@ from solabooks.api import serializers as s
 from solabooks.api.reads import DOCUMENT_ORDER
 from solabooks.customers.services import update_customer
 from solabooks.documents.models import Document
+from solabooks.documents.payments import record_payment
 from solabooks.documents.services import (
     LineInput,
     convert_quote,
     expire_overdue_quotes,
     reassign_document,
-    record_payment,
     transition_document,
     update_document,
 )

@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from solabooks.activity.services import Actor
 from solabooks.api.schema import openapi_schema
 from solabooks.documents.models import Document, Payment
-from solabooks.documents.services import LineInput, record_payment
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput
 from tests.factories import CustomerFactory, make_document
 
 from .conftest import API

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from solabooks.activity.services import Actor
-from solabooks.documents.services import record_payment
+from solabooks.documents.payments import record_payment
 from solabooks.projects import approvals, customer_decisions, invoicing
 from solabooks.projects.services import EntryInput, ProjectInput, add_time_entries, create_project
 from tests.factories import CustomerFactory, make_document

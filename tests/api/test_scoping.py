@@ -7,7 +7,7 @@ import pytest
 
 from solabooks.activity.models import Activity
 from solabooks.activity.services import Actor
-from solabooks.documents.services import record_payment
+from solabooks.documents.payments import record_payment
 from tests.factories import make_document
 
 from .conftest import API

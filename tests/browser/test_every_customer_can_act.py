@@ -19,7 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from solabooks.activity.services import Actor
-from solabooks.documents.services import record_payment
+from solabooks.documents.payments import record_payment
 from solabooks.portal.accounts import complete_setup
 from solabooks.portal.services import enable_portal_access
 from solabooks.projects import emails as project_emails

@@ -14,7 +14,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from solabooks.activity.services import Actor
-from solabooks.documents.services import LineInput, record_payment
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput
 from solabooks.sharing.services import LINK_LIFETIME
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 

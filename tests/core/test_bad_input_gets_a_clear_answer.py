@@ -13,7 +13,8 @@ from solabooks.activity.models import Activity
 from solabooks.activity.services import Actor
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, DocumentLine, Payment, PaymentAllocation
-from solabooks.documents.services import record_payment, transition_document
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import transition_document
 from solabooks.mail.models import OutboxMessage
 from solabooks.projects import customer_decisions
 from solabooks.projects.models import ApprovalItem, ApprovalRequest, Project, TimeEntry

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from solabooks.activity.services import Actor
-from solabooks.documents.services import record_payment, transition_document
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import transition_document
 from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key

@@ -10,7 +10,8 @@ from django.db import connection, connections
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document, Payment
-from solabooks.documents.services import LineInput, record_payment, transition_document
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput, transition_document
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 
 THREADS = 6

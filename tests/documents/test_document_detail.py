@@ -11,7 +11,7 @@ from django.utils import timezone
 from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.documents.models import Document
-from solabooks.documents.services import record_payment
+from solabooks.documents.payments import record_payment
 from solabooks.sharing.models import SecureLink
 from tests.documents.helpers import bulk_lines
 from tests.factories import make_document

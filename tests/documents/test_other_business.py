@@ -9,7 +9,7 @@ from django.urls import reverse
 from solabooks.activity.models import Activity
 from solabooks.activity.services import Actor
 from solabooks.documents.models import Document, Payment
-from solabooks.documents.services import record_payment
+from solabooks.documents.payments import record_payment
 from tests.documents.helpers import document_post
 from tests.factories import CustomerFactory, make_document
 

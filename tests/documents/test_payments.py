@@ -13,7 +13,7 @@ from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.documents import selectors
 from solabooks.documents.models import Document, Payment, PaymentAllocation
-from solabooks.documents.services import record_payment
+from solabooks.documents.payments import record_payment
 from tests.factories import CustomerFactory, make_document
 
 pytestmark = pytest.mark.django_db

@@ -14,12 +14,11 @@ from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError, InvalidTransition
 from solabooks.documents.models import STATES_BY_KIND, Document
+from solabooks.documents.payments import issue_receipt_for_payment, record_payment
 from solabooks.documents.services import (
     LineInput,
     convert_quote,
-    issue_receipt_for_payment,
     reassign_document,
-    record_payment,
     transition_document,
 )
 from solabooks.documents.states import TRANSITIONS, available_actions

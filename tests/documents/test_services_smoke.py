@@ -4,7 +4,8 @@ import pytest
 
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
-from solabooks.documents.services import LineInput, create_document, record_payment
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput, create_document
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db

@@ -9,12 +9,8 @@ from pypdf import PdfReader
 
 from solabooks.activity.services import Actor
 from solabooks.core.storage import private_storage
-from solabooks.documents.services import (
-    LineInput,
-    record_payment,
-    transition_document,
-    update_document,
-)
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput, transition_document, update_document
 from solabooks.pdf import services
 from solabooks.pdf.services import (
     document_pdf,

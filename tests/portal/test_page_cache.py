@@ -15,11 +15,11 @@ from solabooks.activity.services import Actor
 from solabooks.core.pagecache import CSRF_PLACEHOLDER, NONCE_PLACEHOLDER
 from solabooks.customers.services import update_customer
 from solabooks.documents.models import Document
+from solabooks.documents.payments import record_payment
 from solabooks.documents.services import (
     LineInput,
     expire_overdue_quotes,
     reassign_document,
-    record_payment,
     transition_document,
     update_document,
 )

@@ -12,7 +12,8 @@ from django.utils import timezone
 from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.documents.models import Document, Payment
-from solabooks.documents.services import LineInput, record_payment, update_document
+from solabooks.documents.payments import record_payment
+from solabooks.documents.services import LineInput, update_document
 from solabooks.portal.services import enable_portal_access
 from tests.factories import CustomerFactory, make_document
 

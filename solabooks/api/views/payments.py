@@ -8,8 +8,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from solabooks.documents import payments as document_payments
 from solabooks.documents import selectors as document_selectors
-from solabooks.documents import services as document_services
 
 from .. import serializers as s
 from ..base import ApiView
@@ -48,7 +48,7 @@ class PaymentListView(ApiView):
     )
     def post(self, request: Request) -> Response:
         data = self.parse(s.PaymentInSerializer)
-        payment = document_services.record_payment(
+        payment = document_payments.record_payment(
             organization=self.organization,
             customer=data["customer"],
             actor=self.actor(),

@@ -22,11 +22,11 @@ from solabooks.activity.services import Actor
 from solabooks.customers.models import Customer
 from solabooks.customers.services import create_customer
 from solabooks.documents.models import Kind, PaymentMethod
+from solabooks.documents.payments import record_payment
 from solabooks.documents.services import (
     LineInput,
     convert_quote,
     create_document,
-    record_payment,
     transition_document,
 )
 from solabooks.tenancy.models import Membership, Organization, Role, User
