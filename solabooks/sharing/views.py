@@ -1,4 +1,4 @@
-"""Staff: send a document, revoke a customer's links. Customer: the secure link's pages.
+"""The customer's pages behind a secure link (staff actions on links: staff_views.py).
 
 The customer pages are reached by a token in the URL. They never change anything on a GET
 (mail scanners pre-fetch links), send their own headers (`token_page`), and turn an unknown
@@ -19,10 +19,8 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
-from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
+from django.shortcuts import render
 from django.urls import get_resolver
-from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from solabooks.activity.models import ActorType, Verb
@@ -38,22 +36,16 @@ from solabooks.core.pagecache import (
     render_shareable,
 )
 from solabooks.core.tokenpages import TOKEN_PAGE_HEADERS
-from solabooks.customers.models import Customer
 from solabooks.documents.customer_forms import QuoteDecisionForm
-from solabooks.documents.models import Document, State
+from solabooks.documents.models import State
 from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import full_document
 from solabooks.documents.states import can
 from solabooks.pdf.services import pdf_fingerprint, pdf_response
-from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import services, tasks
-from .forms import SendDocumentForm
 from .models import SecureLink
 from .selectors import QUOTE_PREFIX, LinkAccess, LinkState, find_document_link
-from .services import LINK_LIFETIME
-
-LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
 
 # Request access sends email, so it is limited per link and per client address; the counts
 # live in the shared cache, so every app server sees the same numbers.
@@ -107,68 +99,6 @@ def token_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         return response
 
     return wrapped
-
-
-# --- Staff ------------------------------------------------------------------------------
-
-
-class DocumentSendView(StaffViewMixin, View):
-    """POST from the Send to Customer dialog: a new link, emailed to the address on file."""
-
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        document = Document.objects.for_org(self.org).get_or_404(pk=pk)
-        form = SendDocumentForm(request.POST)
-        if not form.is_valid():
-            for errors in form.errors.values():
-                messages.error(request, errors[0])
-            return redirect("document-detail", pk=document.pk)
-        # A message field left out entirely means "the default text"; emptied means empty.
-        message = form.cleaned_data["message"] if "message" in request.POST else None
-        try:
-            result = services.send_document(
-                document=document,
-                actor=Actor.staff(request),
-                subject=form.cleaned_data["subject"],
-                message=message,
-            )
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request,
-                f"Sent to {result.sent_to}. The link expires in {LIFETIME_HOURS} hours.",
-            )
-        return redirect("document-detail", pk=document.pk)
-
-
-class CustomerLinksRevokeView(StaffViewMixin, View):
-    """POST from the Portal Access tab: every link of the customer stops working."""
-
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        customer = Customer.objects.for_org(self.org).get_or_404(pk=pk)
-        count = services.revoke_customer_links(customer=customer, actor=Actor.staff(request))
-        if count:
-            messages.success(request, f"Revoked {count} link{pluralize(count)}.")
-        else:
-            messages.info(request, f"{customer.name} has no links to revoke.")
-        return redirect("customer-portal-access", pk=customer.pk)
-
-
-class LinkRevokeView(StaffViewMixin, View):
-    """POST from the Portal Access tab: one link stops working."""
-
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        link = SecureLink.objects.for_org(self.org).select_related("document").get_or_404(pk=pk)
-        services.revoke_link(link=link, actor=Actor.staff(request))
-        number = link.document.number if link.document else f"link #{link.pk}"
-        messages.success(request, f"Revoked the link to {number}.")
-        return redirect("customer-portal-access", pk=link.customer_id)
 
 
 # --- Customer (token) pages -------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""Staff actions on secure links: send a document (a new 24-hour link, emailed), revoke
+one link or all of a customer's. The customer's pages behind a link are in views.py."""
+
+from django.contrib import messages
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+)
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.views import View
+
+from solabooks.activity.services import Actor
+from solabooks.core.errors import DomainError
+from solabooks.customers.models import Customer
+from solabooks.documents.models import Document
+from solabooks.tenancy.permissions import StaffViewMixin
+
+from . import services
+from .forms import SendDocumentForm
+from .models import SecureLink
+from .services import LINK_LIFETIME
+
+LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
+
+
+class DocumentSendView(StaffViewMixin, View):
+    """POST from the Send to Customer dialog: a new link, emailed to the address on file."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = Document.objects.for_org(self.org).get_or_404(pk=pk)
+        form = SendDocumentForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, errors[0])
+            return redirect("document-detail", pk=document.pk)
+        # A message field left out entirely means "the default text"; emptied means empty.
+        message = form.cleaned_data["message"] if "message" in request.POST else None
+        try:
+            result = services.send_document(
+                document=document,
+                actor=Actor.staff(request),
+                subject=form.cleaned_data["subject"],
+                message=message,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                f"Sent to {result.sent_to}. The link expires in {LIFETIME_HOURS} hours.",
+            )
+        return redirect("document-detail", pk=document.pk)
+
+
+class CustomerLinksRevokeView(StaffViewMixin, View):
+    """POST from the Portal Access tab: every link of the customer stops working."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        customer = Customer.objects.for_org(self.org).get_or_404(pk=pk)
+        count = services.revoke_customer_links(customer=customer, actor=Actor.staff(request))
+        if count:
+            messages.success(request, f"Revoked {count} link{pluralize(count)}.")
+        else:
+            messages.info(request, f"{customer.name} has no links to revoke.")
+        return redirect("customer-portal-access", pk=customer.pk)
+
+
+class LinkRevokeView(StaffViewMixin, View):
+    """POST from the Portal Access tab: one link stops working."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        link = SecureLink.objects.for_org(self.org).select_related("document").get_or_404(pk=pk)
+        services.revoke_link(link=link, actor=Actor.staff(request))
+        number = link.document.number if link.document else f"link #{link.pk}"
+        messages.success(request, f"Revoked the link to {number}.")
+        return redirect("customer-portal-access", pk=link.customer_id)
