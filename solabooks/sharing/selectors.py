@@ -121,7 +121,7 @@ _LINK_COLUMNS: RelatedColumns = (
         _columns(
             Organization,
             *("id", "name", "address", "reply_to_email", "brand_colour", "logo"),
-            *("branding_version", "allow_portal_setup_from_link"),
+            *("branding_version", "allow_portal_setup_from_link", "data_version"),
         ),
     ),
     (Customer, "customer__", _columns(Customer, "id", "name", "billing_address")),
@@ -269,7 +269,7 @@ _PROJECT_LINK_COLUMNS: RelatedColumns = (
             *("approval_request_id", "expires_at", "revoked_at"),
         ),
     ),
-    (Organization, "organization__", (*_LINK_COLUMNS[1][2], "data_version")),
+    _LINK_COLUMNS[1],
     (Customer, "customer__", _columns(Customer, "id", "name", "email", "currency")),
     (Project, "project__", concrete_attnames(Project)),
     (ApprovalRequest, "approval_request__", concrete_attnames(ApprovalRequest)),

@@ -41,7 +41,8 @@ from solabooks.documents.models import State
 from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import full_document
 from solabooks.documents.states import can
-from solabooks.pdf.services import pdf_fingerprint, pdf_response
+from solabooks.pdf.services import pdf_response
+from solabooks.tenancy.versions import version_key
 
 from . import services, tasks
 from .models import SecureLink
@@ -150,9 +151,25 @@ def _unavailable(request: HttpRequest, access: LinkAccess) -> HttpResponse:
 
 
 # The document pages behind links, rendered once per version of what they show (see
-# core.pagecache): the document (pdf_fingerprint covers its content, state, amounts, the
-# customer and the branding), the link's expiry, and whether Set up an account is offered.
+# core.pagecache and document_page_version).
 DOCUMENT_PAGES = RenderedPageCache(max_entries=256)
+
+
+def document_page_version(access: LinkAccess, *, can_decide: bool) -> tuple:
+    """What a link's page shows besides its template: the business's data (version_key: it
+    moves after every committed change to the business, its customers and documents, and
+    at least once per ANSWER_MAX_AGE; tests/activity_watch.py proves every change records
+    the Activity that moves it), which document, the link's expiry, whether the customer
+    can still decide (it depends on today's date too) and whether the page offers an
+    account."""
+    link = access.link
+    return (
+        *version_key(link.organization),
+        access.document.pk,
+        link.expires_at,
+        can_decide,
+        link.organization.allow_portal_setup_from_link,
+    )
 
 
 def _document_page(
@@ -187,7 +204,7 @@ def _document_page(
     if forms or has_pending_messages(request):
         # Form errors and flashed messages belong to this request alone.
         return render(request, LINK_DOCUMENT_TEMPLATE, context(), status=status)
-    key = (pdf_fingerprint(document), link.expires_at, can_decide, offer_account)
+    key = document_page_version(access, can_decide=can_decide)
     page = DOCUMENT_PAGES.get_or_render(
         key, lambda: render_shareable(request, LINK_DOCUMENT_TEMPLATE, context())
     )
