@@ -1,10 +1,8 @@
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from solabooks.core.middleware import request_origin
-from solabooks.core.prepared import insert_new
 from solabooks.tenancy.versions import data_changed
 
 from .accesslog import RowUpdate, access_log
@@ -121,7 +119,7 @@ def record_activity(
         project_id=project.pk if project is not None else None,
         details=details,
     )
-    insert_new(activity)
+    activity.save(force_insert=True)
     # Every state change records its Activity, so this is where the business's data
     # version learns of every change (tenancy/versions.py).
     data_changed(organization_id=organization.pk)
@@ -140,8 +138,9 @@ def append_activity(
     row_updates: tuple[RowUpdate, ...] = (),
 ) -> None:
     """record_activity() for the rows written on every customer or API request (views,
-    downloads, API calls): the same row, stamped now and written by the access log in its
-    next batch (see accesslog.py), with any bookkeeping `row_updates`."""
+    downloads, API calls): the same row, stamped now (its created_at's default) and written
+    by the access log in its next batch (see accesslog.py), with any bookkeeping
+    `row_updates`."""
     activity = _activity(
         organization_id=organization_id,
         verb=verb,
@@ -151,5 +150,4 @@ def append_activity(
         project_id=project_id,
         details=details,
     )
-    activity.created_at = timezone.now()
     access_log.record(activity, row_updates)
