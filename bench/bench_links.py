@@ -30,8 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-from solabooks.projects import customer_decisions
-
 if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -206,6 +204,7 @@ def _decide(approval_request, *, reject: int = 0) -> None:
     entries rejected with a comment and the rest approved."""
     from solabooks.activity.models import ActorType
     from solabooks.activity.services import Actor
+    from solabooks.projects import customer_decisions
     from solabooks.projects.selectors import request_items
 
     items = request_items(approval_request)

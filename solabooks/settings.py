@@ -130,9 +130,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", False)
 
-# The few statements every customer and API request runs (core/prepared.py) are prepared on
-# PostgreSQL; turn off behind a transaction-pooling PgBouncer older than 1.21.
+# PostgreSQL prepares the statements a connection runs again and again (parsed and planned
+# once per connection: planning the portal's session lookup cost more database CPU than
+# running it). psycopg does it, for statements bound on the server, once one has run
+# `prepare_threshold` times on the connection; Django's default binds on the client and
+# never prepares. Turn it off behind a transaction-pooling PgBouncer older than 1.21.
 SOLABOOKS_DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and SOLABOOKS_DB_PREPARED_STATEMENTS
+):
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "server_side_binding": True,
+        "prepare_threshold": 5,  # psycopg's own default
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenancy.User"

@@ -32,7 +32,6 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, connections, transaction
 from django.db.models import Model
 
-from solabooks.core.prepared import insert_rows, update_row
 from solabooks.tenancy.versions import bump_data_version_on_commit
 
 from .models import Activity
@@ -63,14 +62,15 @@ class RowUpdate:
 def _write(activities: list[Activity], updates: dict[tuple, RowUpdate]) -> None:
     changed = {u.organization_id for u in updates.values() if u.organization_id is not None}
     with transaction.atomic():
-        insert_rows(activities)
+        # Each keeps its created_at, the time it happened (Activity.created_at's default).
+        Activity.objects.bulk_create(activities)
         for update in updates.values():
-            update_row(
-                update.model,
-                update.pk,
-                only_if_null=update.field if update.only_if_null else None,
-                **{update.field: update.value},
-            )
+            rows = update.model.objects.filter(pk=update.pk)
+            if update.only_if_null:
+                rows = rows.filter(**{f"{update.field}__isnull": True})
+            # A QuerySet update: no save(), so no auto_now column moves; and Activity's
+            # queryset refuses it (append-only).
+            rows.update(**{update.field: update.value})
         for organization_id in changed:
             bump_data_version_on_commit(organization_id=organization_id)
 

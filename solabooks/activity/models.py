@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from solabooks.core.scoping import OrganizationScopedQuerySet
 
@@ -110,11 +111,13 @@ class Activity(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When it happened: set when the row is made, kept when it is written later (the
+    # access log writes its records in batches; auto_now_add would stamp the write).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    # Append-only: its queryset refuses update() and delete(), and save() and delete()
+    # below refuse an existing row, so only INSERTs reach the table.
     objects = models.Manager.from_queryset(ActivityQuerySet)()
-    # Read by core.prepared.update_row, which writes rows around save().
-    append_only = True
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,10 +1,8 @@
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from solabooks.core.middleware import request_origin
-from solabooks.core.prepared import insert_new
 from solabooks.tenancy.versions import bump_data_version_on_commit
 
 from .accesslog import RowUpdate, access_log
@@ -121,7 +119,7 @@ def record_activity(
         project_id=project.pk if project is not None else None,
         details=details,
     )
-    insert_new(activity)
+    activity.save(force_insert=True)
     # Every state change records its Activity, so this is where the business's data
     # version learns of every change (tenancy/versions.py).
     bump_data_version_on_commit(organization_id=organization.pk)
@@ -140,7 +138,8 @@ def log_access(
     row_updates: tuple[RowUpdate, ...] = (),
 ) -> None:
     """A deferred access record, for what happens on every customer or API request (views,
-    downloads, API calls): the same Activity row record_activity() writes, stamped now but
+    downloads, API calls): the same Activity row record_activity() writes, stamped now (its created_at's
+    default) but
     written by the access log in its next batch, outside the request's transaction (see
     accesslog.py), with any bookkeeping `row_updates`. Business changes use
     record_activity(), which writes in the change's own transaction."""
@@ -153,5 +152,4 @@ def log_access(
         project_id=project_id,
         details=details,
     )
-    activity.created_at = timezone.now()
     access_log.record(activity, row_updates)

@@ -26,8 +26,7 @@ from solabooks.core.prepared import (
     RelatedColumns,
     column_paths,
     concrete_attnames,
-    instances_from_row,
-    update_row,
+    instances_from_db,
 )
 from solabooks.tenancy.models import ApiKey, Organization
 
@@ -82,7 +81,7 @@ def _find_key(digest: str) -> ApiKey | None:
     row = _KEY_BY_HASH.first(key_hash=digest)
     if row is None:
         return None
-    key, organization = instances_from_row(_KEY_COLUMNS, row)
+    key, organization = instances_from_db(_KEY_COLUMNS, row)
     key.organization = organization
     return key
 
@@ -114,10 +113,9 @@ class APIKeyAuthentication(BaseAuthentication):
             raise AuthenticationFailed(INVALID_CREDENTIALS)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-            update_row(ApiKey, key.pk, last_used_at=now)
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now
-        request._request.api_organization = key.organization
-        request._request.api_key = key
+        # request.auth is the key (ApiView reads the key and its business from it).
         return (ApiKeyPrincipal(api_key=key), key)
 
     def authenticate_header(self, request: Request) -> str:
@@ -128,11 +126,4 @@ class APIKeyAuthentication(BaseAuthentication):
 class StaffSessionAuthentication(SessionAuthentication):
     """A signed-in staff member's browser session (with CSRF on unsafe methods). The
     business is the one the session is switched to, set by CurrentOrganizationMiddleware
-    through the user's own membership."""
-
-    def authenticate(self, request: Request):
-        result = super().authenticate(request)
-        if result is not None:
-            request._request.api_organization = getattr(request._request, "organization", None)
-            request._request.api_key = None
-        return result
+    through the user's own membership (ApiView reads it once this authenticated the call)."""

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
@@ -18,7 +19,7 @@ from solabooks.activity.models import ActorType, Verb
 from solabooks.activity.services import Actor, log_access
 
 from . import idempotency
-from .authentication import key_label, spend_equal_effort
+from .authentication import APIKeyAuthentication, key_label, spend_equal_effort
 from .errors import PayloadTooLarge
 
 # JSON bodies of this API are small: a 200-line document is well under 200 KB. Checked
@@ -73,9 +74,10 @@ def _honours_idempotency_key(handler):
 class ApiView(GenericAPIView):
     # (A comment, not a docstring: drf-spectacular would copy a docstring into every
     # operation's description.)
-    # Sets `request.api_organization` (the key's or the session's business) and gives views
-    # `self.organization` and `self.actor()`. Every change made with an API key is recorded
-    # as an API call in the business's activity, besides the rows the service itself writes.
+    # Sets `request.api_organization` (the key's or the session's business) and
+    # `request.api_key` once authentication succeeded, and gives views `self.organization`
+    # and `self.actor()`. Every change made with an API key is recorded as an API call in
+    # the business's activity, besides the rows the service itself writes.
     # Every unsafe handler (post, put, patch, delete) of every subclass, present or future,
     # honours the Idempotency-Key header (idempotency.py): __init_subclass__ wraps it.
 
@@ -83,6 +85,8 @@ class ApiView(GenericAPIView):
     # The claim this request holds on its Idempotency-Key, and whether the answer is a replay.
     _keyed: "idempotency.KeyedRequest | None" = None
     _replayed = False
+    # Django's request, which DRF's Request wraps (set by initialize_request).
+    http_request: HttpRequest | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -125,9 +129,27 @@ class ApiView(GenericAPIView):
                 self._keyed.release()
             raise
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Who the call acts for is kept on Django's request: every DRF Request made from it
+        # reads its attributes (clone_request's for an OPTIONS answer too).
+        request.api_organization = None
+        request.api_key = None
+        self.http_request = request
+        return super().initialize_request(request, *args, **kwargs)
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        authenticator = request.successful_authenticator
+        if isinstance(authenticator, APIKeyAuthentication):
+            api_key = request.auth
+            self.http_request.api_key = api_key
+            self.http_request.api_organization = api_key.organization
+        elif authenticator is not None:
+            # A staff session: the business it is switched to (CurrentOrganizationMiddleware
+            # sets it, through one of the user's own memberships).
+            self.http_request.api_organization = getattr(request, "organization", None)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        request._request.api_organization = None
-        request._request.api_key = None
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -147,12 +169,12 @@ class ApiView(GenericAPIView):
         return self.request.api_organization
 
     def actor(self) -> Actor:
-        api_key = self.request._request.api_key
+        api_key = self.http_request.api_key
         if api_key is not None:
             return Actor.for_request(
-                self.request._request, type=ActorType.API_KEY, label=key_label(api_key)
+                self.http_request, type=ActorType.API_KEY, label=key_label(api_key)
             )
-        return Actor.staff(self.request._request)
+        return Actor.staff(self.http_request)
 
     def serializer_context(self) -> dict[str, Any]:
         return {"organization": self.organization, "request": self.request}
@@ -190,9 +212,9 @@ class ApiView(GenericAPIView):
             self._keyed.settle(response)
         if self._replayed:
             return response  # the first answer's Activity is all there is
-        # Set by the key authenticator only; reading request.auth here could re-run
+        # Set once a key authenticated the call; reading request.auth here could re-run
         # authentication on a request that failed before it.
-        api_key = getattr(request._request, "api_key", None)
+        api_key = getattr(self.http_request, "api_key", None)
         if api_key is not None and request.method in UNSAFE_METHODS and response.status_code < 300:
             log_access(
                 organization_id=api_key.organization_id,

@@ -112,7 +112,7 @@ def is_final(status_code: int) -> bool:
 
 def requested_key(request: Request) -> str | None:
     """The request's key, None without the header; 400 for a key that is not valid."""
-    key = request._request.META.get(_META_NAME)
+    key = request.META.get(_META_NAME)
     if key is None:
         return None
     if len(key) > MAX_KEY_LENGTH or not _VALID_KEY.fullmatch(key):
@@ -121,18 +121,19 @@ def requested_key(request: Request) -> str | None:
 
 
 def request_fingerprint(request: Request) -> str:
-    http_request = request._request
-    content_type = http_request.META.get("CONTENT_TYPE", "").strip().lower()
+    # META, get_full_path() and body are Django's request's own (DRF's Request reads them
+    # from it).
+    content_type = request.META.get("CONTENT_TYPE", "").strip().lower()
     digest = hashlib.sha256()
-    digest.update(json.dumps([request.method, http_request.get_full_path(), content_type]).encode())
+    digest.update(json.dumps([request.method, request.get_full_path(), content_type]).encode())
     digest.update(b"\n")
-    digest.update(_canonical_body(http_request, content_type))
+    digest.update(_canonical_body(request, content_type))
     return digest.hexdigest()
 
 
-def _canonical_body(http_request, content_type: str) -> bytes:
+def _canonical_body(request: Request, content_type: str) -> bytes:
     try:
-        raw = http_request.body
+        raw = request.body
     except RawPostDataException:
         # A multipart form the session's CSRF check already read: this JSON-only API
         # answers it 415, whatever it holds.

@@ -28,7 +28,13 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from solabooks.core.pagecache import RenderedPageCache
-from solabooks.core.prepared import PreparedQuery, concrete_attnames, instance_from_row
+from solabooks.core.prepared import (
+    PreparedQuery,
+    RelatedColumns,
+    column_paths,
+    concrete_attnames,
+    instances_from_db,
+)
 from solabooks.documents.models import Document
 from solabooks.sharing.selectors import link_state
 from solabooks.tenancy.versions import version_key
@@ -157,12 +163,12 @@ class DocumentList:
         return JSONRenderer().render(DOCUMENT_SUMMARY.represent(rows)), len(rows), count
 
 
-_DOCUMENT_COLUMNS = concrete_attnames(Document)
+_DOCUMENT_COLUMNS: RelatedColumns = ((Document, "", concrete_attnames(Document)),)
 _SCOPED_DOCUMENT = PreparedQuery(
     lambda organization_id, pk: (
         Document.objects.for_org(organization_id)
         .filter(pk=pk)
-        .values_list(*_DOCUMENT_COLUMNS)
+        .values_list(*column_paths(_DOCUMENT_COLUMNS))
         .order_by()[:1]
     ),
     organization_id=int,
@@ -180,7 +186,7 @@ def scoped_document(*, organization, pk: int) -> Document:
     )
     if row is None:
         raise Http404
-    document = instance_from_row(Document, _DOCUMENT_COLUMNS, row)
+    (document,) = instances_from_db(_DOCUMENT_COLUMNS, row)
     document.organization = organization
     return document
 

@@ -26,3 +26,8 @@ class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedRedisCacheClient
+
+    def redis_client(self, *, write: bool = True):
+        """The redis-py client this cache sends its own commands through (for a Lua
+        script, core.ratelimit): the same connection pool, the same server."""
+        return self._cache.get_client(write=write)

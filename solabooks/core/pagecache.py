@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -124,5 +125,6 @@ def personalize_pieces(pieces: ShareablePieces, request: HttpRequest) -> bytes:
 def has_pending_messages(request: HttpRequest) -> bool:
     """Whether flashed messages wait for this request (the page must then be rendered for
     it alone, so they show once)."""
-    storage = getattr(request, "_messages", None)
-    return bool(storage is not None and storage._loaded_messages)
+    # The storage (or [] without the message middleware); its length loads what waits
+    # and counts it with anything flashed during this request, without marking it shown.
+    return len(messages.get_messages(request)) > 0

@@ -27,11 +27,11 @@ import weakref
 from dataclasses import dataclass
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from .cache import ReusedClientRedisCache
 from .models import RateCounter
 
 
@@ -85,27 +85,27 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count > 0 then return redis.call('DECR', KEYS[1]) end
 return 0
 """
-# The registered scripts, per Django Redis cache client (one per thread and process).
+# The registered scripts, per redis-py client of the cache (one per connection pool).
 _scripts: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 
 
-def _redis() -> RedisCache | None:
+def _redis() -> ReusedClientRedisCache | None:
+    # settings.py configures Redis through core.cache's backend, which hands out its client.
     backend = caches["default"]
-    return backend if isinstance(backend, RedisCache) else None
+    return backend if isinstance(backend, ReusedClientRedisCache) else None
 
 
-def _redis_script(backend: RedisCache, source: str):
-    # The cache's client object is where django.core.cache keeps its connection pools; the
-    # script is registered once per client (the registration only computes a digest).
-    client = backend._cache
+def _redis_script(backend: ReusedClientRedisCache, source: str):
+    # The script is registered once per client (the registration only computes a digest).
+    client = backend.redis_client(write=True)
     registered = _scripts.setdefault(client, {})
     script = registered.get(source)
     if script is None:
-        script = registered[source] = client.get_client(write=True).register_script(source)
+        script = registered[source] = client.register_script(source)
     return script
 
 
-def _redis_key(backend: RedisCache, key: str) -> str:
+def _redis_key(backend: ReusedClientRedisCache, key: str) -> str:
     return backend.make_and_validate_key(key)
 
 

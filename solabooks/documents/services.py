@@ -18,7 +18,7 @@ from solabooks.core.prepared import (
     RelatedColumns,
     column_paths,
     concrete_attnames,
-    instances_from_row,
+    instances_from_db,
 )
 from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
@@ -205,7 +205,7 @@ def lock_document(document: Document) -> Document:
     row = _LOCK_DOCUMENT.first(pk=document.pk)
     if row is None:
         raise Document.DoesNotExist(f"Document {document.pk} no longer exists.")
-    locked, organization, customer = instances_from_row(_LOCKED_COLUMNS, row)
+    locked, organization, customer = instances_from_db(_LOCKED_COLUMNS, row)
     locked.organization = organization
     locked.customer = customer
     return locked

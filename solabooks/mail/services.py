@@ -49,7 +49,6 @@ from solabooks.core.colours import (
 )
 from solabooks.core.errors import DomainError
 from solabooks.core.logging import redact
-from solabooks.core.prepared import insert_new
 
 from .crypto import SecretUnavailable, decrypt_secret, encrypt_secret
 from .models import OutboxMessage, OutboxState
@@ -219,21 +218,19 @@ def queue_email(
         _check_secret_placement(secret_url, subject=subject, text=text, html=html)
         encrypted = encrypt_secret(secret_url, bound_to=message_id)
 
-    message = insert_new(
-        OutboxMessage(
-            organization=organization,
-            document=document,
-            customer=customer,
-            template=template,
-            to=to,
-            from_email=_from_address(organization),
-            reply_to=getattr(organization, "reply_to_email", "") or "",
-            subject=subject,
-            text_body=text,
-            html_body=html,
-            secret_url_encrypted=encrypted,
-            message_id=message_id,
-        )
+    message = OutboxMessage.objects.create(
+        organization=organization,
+        document=document,
+        customer=customer,
+        template=template,
+        to=to,
+        from_email=_from_address(organization),
+        reply_to=getattr(organization, "reply_to_email", "") or "",
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        secret_url_encrypted=encrypted,
+        message_id=message_id,
     )
     _schedule_delivery(message.pk)
     return message

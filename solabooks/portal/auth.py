@@ -24,9 +24,10 @@ from solabooks.core import sessions, signin
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
+    attnames_of,
     column_paths,
     concrete_attnames,
-    instances_from_row,
+    instances_from_db,
 )
 from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
@@ -232,16 +233,13 @@ _SESSION_COLUMNS: RelatedColumns = (
     (
         PortalAccess,
         "",
-        (
-            "id",
-            "organization_id",
-            "customer_id",
-            "portal_user_id",
-            "state",
+        attnames_of(
+            PortalAccess,
+            *("id", "organization_id", "customer_id", "portal_user_id", "state"),
             "session_epoch",
         ),
     ),
-    (PortalUser, "portal_user__", ("id", "email", "password")),
+    (PortalUser, "portal_user__", attnames_of(PortalUser, "id", "email", "password")),
     (Customer, "customer__", CUSTOMER_FIELDS),
     (Organization, "organization__", ORGANIZATION_FIELDS),
 )
@@ -265,7 +263,7 @@ _ACCESS_FOR_SESSION = PreparedQuery(
 
 
 def _access_from_row(row: tuple) -> tuple[PortalAccess, int | None]:
-    access, user, customer, organization = instances_from_row(_SESSION_COLUMNS, row)
+    access, user, customer, organization = instances_from_db(_SESSION_COLUMNS, row)
     access.portal_user, access.customer, access.organization = user, customer, organization
     if customer.organization_id == organization.pk:
         customer.organization = organization

@@ -10,9 +10,10 @@ from django.utils import timezone
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
+    attnames_of,
     column_paths,
     concrete_attnames,
-    instances_from_row,
+    instances_from_db,
 )
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, Kind
@@ -100,16 +101,12 @@ def link_state(link: SecureLink) -> LinkState:
 # pdf_fingerprint names, the branding the page frame shows) are read; the instances defer
 # the rest, and a page or PDF rendered anew loads its document whole
 # (documents.selectors.full_document).
-def _columns(model, *wanted: str) -> tuple[str, ...]:
-    # from_db() takes a subset of fields in the model's own field order.
-    return tuple(name for name in concrete_attnames(model) if name in wanted)
-
 
 _LINK_COLUMNS: RelatedColumns = (
     (
         SecureLink,
         "",
-        _columns(
+        attnames_of(
             SecureLink,
             *("id", "organization_id", "customer_id", "document_id", "purpose"),
             *("expires_at", "revoked_at"),
@@ -118,17 +115,17 @@ _LINK_COLUMNS: RelatedColumns = (
     (
         Organization,
         "organization__",
-        _columns(
+        attnames_of(
             Organization,
             *("id", "name", "address", "reply_to_email", "brand_colour", "logo"),
             *("branding_version", "allow_portal_setup_from_link", "data_version"),
         ),
     ),
-    (Customer, "customer__", _columns(Customer, "id", "name", "billing_address")),
+    (Customer, "customer__", attnames_of(Customer, "id", "name", "billing_address")),
     (
         Document,
         "document__",
-        _columns(
+        attnames_of(
             Document,
             *("id", "organization_id", "customer_id", "kind", "state", "number"),
             *("content_version", "amount_paid", "viewed_at"),
@@ -148,7 +145,7 @@ _DOCUMENT_LINK_BY_HASH = PreparedQuery(
 
 
 def _link_from_row(row: tuple) -> SecureLink:
-    link, organization, customer, document = instances_from_row(_LINK_COLUMNS, row)
+    link, organization, customer, document = instances_from_db(_LINK_COLUMNS, row)
     link.organization, link.customer, link.document = organization, customer, document
     if document is not None:
         if document.organization_id == organization.pk:
@@ -263,14 +260,14 @@ _PROJECT_LINK_COLUMNS: RelatedColumns = (
     (
         SecureLink,
         "",
-        _columns(
+        attnames_of(
             SecureLink,
             *("id", "organization_id", "customer_id", "purpose", "project_id"),
             *("approval_request_id", "expires_at", "revoked_at"),
         ),
     ),
     _LINK_COLUMNS[1],
-    (Customer, "customer__", _columns(Customer, "id", "name", "email", "currency")),
+    (Customer, "customer__", attnames_of(Customer, "id", "name", "email", "currency")),
     (Project, "project__", concrete_attnames(Project)),
     (ApprovalRequest, "approval_request__", concrete_attnames(ApprovalRequest)),
 )
@@ -298,7 +295,7 @@ def find_project_link(*, raw_token: str, purpose: str) -> ProjectLinkAccess | No
     )
     if row is None:
         return None
-    link, organization, customer, project, approval_request = instances_from_row(
+    link, organization, customer, project, approval_request = instances_from_db(
         _PROJECT_LINK_COLUMNS, row
     )
     link.organization, link.customer = organization, customer

@@ -17,7 +17,6 @@ from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.core.errors import DomainError
-from solabooks.core.prepared import insert_new
 from solabooks.documents import states
 from solabooks.documents.models import Document
 from solabooks.documents.services import first_view_update, lock_document
@@ -110,7 +109,7 @@ def mint_link(
     )
     # Every value is ours, none typed by a user; the database holds the invariants (unique
     # token_hash, expires_at > created_at), so no full_clean() round trips here.
-    insert_new(link)
+    link.save(force_insert=True)
     overridden = _asks_for_other_lifetime(requested_expiry, expires_at=expires_at)
     return IssuedLink(link=link, raw_token=raw_token, expiry_overridden=overridden)
 

@@ -191,7 +191,7 @@ def test_link_page_view_is_recorded_by_the_process_log(settings, client, documen
     assert issued.link.last_used_at is not None
 
 
-def test_append_activity_uses_the_process_log(settings, document):
+def test_log_access_uses_the_process_log(settings, document):
     settings.SOLABOOKS_ACCESS_LOG = "background"
     log_access(
         organization_id=document.organization_id,
