@@ -39,6 +39,7 @@ from solabooks.documents.models import Document
 from solabooks.sharing.selectors import link_state
 from solabooks.tenancy.versions import version_key
 
+from . import link_serializers as ls
 from . import serializers as s
 from .rows import RowFormat
 from .serializers import MAX_ID
@@ -191,8 +192,8 @@ def scoped_document(*, organization, pk: int) -> Document:
     return document
 
 
-LINK_OUT = RowFormat(s.LinkOutSerializer, computed={"state": None})
-_SEND_OUT_FIELDS = s.SendOutSerializer().fields
+LINK_OUT = RowFormat(ls.LinkOutSerializer, computed={"state": None})
+_SEND_OUT_FIELDS = ls.SendOutSerializer().fields
 
 
 def send_answer(body: dict[str, Any]) -> dict[str, Any]:

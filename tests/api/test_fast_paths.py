@@ -21,6 +21,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from solabooks.activity.services import Actor
+from solabooks.api import link_serializers as ls
 from solabooks.api import serializers as s
 from solabooks.api.reads import DOCUMENT_SUMMARY, scoped_document, send_answer
 from solabooks.api.rows import RowFormat
@@ -237,9 +238,9 @@ def test_row_format_reads_sources_and_refuses_what_it_cannot_compute():
     assert "customer__name" in DOCUMENT_SUMMARY.lookups
     assert "balance_due" not in DOCUMENT_SUMMARY.lookups
     with pytest.raises(TypeError):
-        RowFormat(s.LinkOutSerializer)  # `state` is a method: it must be given
+        RowFormat(ls.LinkOutSerializer)  # `state` is a method: it must be given
     with pytest.raises(TypeError):
-        RowFormat(s.LinkOutSerializer, computed={"state": None}).represent([()])
+        RowFormat(ls.LinkOutSerializer, computed={"state": None}).represent([()])
 
 
 # --- Send ------------------------------------------------------------------------------
@@ -258,11 +259,11 @@ def test_the_send_answer_is_what_the_serializer_gives(api, customer):
         "expiry_overridden": True,
         "expiry_note": answer["expiry_note"],
     }
-    assert answer == as_json(s.SendOutSerializer(body).data)
-    assert list(answer) == list(s.SendOutSerializer(body).data)
+    assert answer == as_json(ls.SendOutSerializer(body).data)
+    assert list(answer) == list(ls.SendOutSerializer(body).data)
     for zone in ("Europe/Berlin", "Asia/Kolkata"):
         with timezone.override(zoneinfo.ZoneInfo(zone)):
-            assert as_json(send_answer(body)) == as_json(s.SendOutSerializer(body).data)
+            assert as_json(send_answer(body)) == as_json(ls.SendOutSerializer(body).data)
 
 
 def test_send_answers_404_for_ids_beyond_any_row(api):

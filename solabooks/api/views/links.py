@@ -12,8 +12,9 @@ from solabooks.documents.models import Document
 from solabooks.sharing import services as sharing_services
 from solabooks.sharing.models import SecureLink
 
-from .. import serializers as s
+from .. import link_serializers as ls
 from ..base import ApiView
+from ..link_serializers import EXPIRY_NOTE, EXPIRY_OVERRIDDEN_NOTE, requested_expiry
 from ..reads import scoped_document, send_answer
 from ..schema import (
     LINKS,
@@ -22,7 +23,6 @@ from ..schema import (
     WRITE_ERRORS,
     errors,
 )
-from ..serializers import EXPIRY_NOTE, EXPIRY_OVERRIDDEN_NOTE, requested_expiry
 from .customers import customer_or_404
 
 
@@ -39,16 +39,16 @@ class DocumentSendView(ApiView):
             "never part of any API answer. Sending a draft marks it sent."
         ),
         tags=[LINKS],
-        request=s.SendInSerializer,
+        request=ls.SendInSerializer,
         responses={
-            202: OpenApiResponse(s.SendOutSerializer, description="The email is queued."),
+            202: OpenApiResponse(ls.SendOutSerializer, description="The email is queued."),
             **errors(*READ_ERRORS, *WRITE_ERRORS),
         },
     )
     def post(self, request: Request, pk: int) -> Response:
         # Neither lines nor customer: send_document re-reads the document under its lock.
         document = scoped_document(organization=self.organization, pk=pk)
-        data = self.parse(s.SendInSerializer)
+        data = self.parse(ls.SendInSerializer)
         result = sharing_services.send_document(
             document=document,
             actor=self.actor(),
@@ -75,11 +75,11 @@ class DocumentLinksView(ApiView):
         operation_id="documents_links",
         summary="List a document's secure links",
         tags=[LINKS],
-        responses={200: s.LinkOutSerializer(many=True), **errors(*LIST_ERRORS)},
+        responses={200: ls.LinkOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         document = Document.objects.for_org(self.organization).get_or_404(pk=pk)
-        return self.paginated(_links(self).filter(document=document), s.LinkOutSerializer)
+        return self.paginated(_links(self).filter(document=document), ls.LinkOutSerializer)
 
 
 class CustomerLinksView(ApiView):
@@ -87,11 +87,11 @@ class CustomerLinksView(ApiView):
         operation_id="customers_links",
         summary="List a customer's secure links",
         tags=[LINKS],
-        responses={200: s.LinkOutSerializer(many=True), **errors(*LIST_ERRORS)},
+        responses={200: ls.LinkOutSerializer(many=True), **errors(*LIST_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         customer = customer_or_404(self, pk)
-        return self.paginated(_links(self).filter(customer=customer), s.LinkOutSerializer)
+        return self.paginated(_links(self).filter(customer=customer), ls.LinkOutSerializer)
 
 
 class CustomerLinksRevokeView(ApiView):
@@ -102,12 +102,12 @@ class CustomerLinksRevokeView(ApiView):
         "be renewed: the customer is told to contact the business.",
         tags=[LINKS],
         request=None,
-        responses={200: s.RevokedOutSerializer, **errors(413, *READ_ERRORS)},
+        responses={200: ls.RevokedOutSerializer, **errors(413, *READ_ERRORS)},
     )
     def post(self, request: Request, pk: int) -> Response:
         customer = customer_or_404(self, pk)
         count = sharing_services.revoke_customer_links(customer=customer, actor=self.actor())
-        return Response(s.RevokedOutSerializer({"revoked": count}).data)
+        return Response(ls.RevokedOutSerializer({"revoked": count}).data)
 
 
 class LinkRevokeView(ApiView):
@@ -118,9 +118,9 @@ class LinkRevokeView(ApiView):
         "revoked link changes nothing.",
         tags=[LINKS],
         request=None,
-        responses={200: s.LinkOutSerializer, **errors(413, *READ_ERRORS)},
+        responses={200: ls.LinkOutSerializer, **errors(413, *READ_ERRORS)},
     )
     def post(self, request: Request, pk: int) -> Response:
         link = _links(self).get_or_404(pk=pk)
         link = sharing_services.revoke_link(link=link, actor=self.actor())
-        return Response(s.LinkOutSerializer(link).data)
+        return Response(ls.LinkOutSerializer(link).data)

@@ -11,7 +11,7 @@ from solabooks.customers.models import Customer
 from solabooks.portal import services as portal_services
 from solabooks.portal.models import PortalAccess
 
-from .. import serializers as s
+from .. import link_serializers as ls
 from ..base import ApiView
 from ..schema import (
     PORTAL,
@@ -36,7 +36,7 @@ def _portal_answer(view: ApiView, customer: Customer) -> Response:
         "changed_at": access.changed_at if access else None,
         "activated_at": access.activated_at if access else None,
     }
-    return Response(s.PortalAccessOutSerializer(body).data)
+    return Response(ls.PortalAccessOutSerializer(body).data)
 
 
 class PortalAccessView(ApiView):
@@ -44,7 +44,7 @@ class PortalAccessView(ApiView):
         operation_id="customers_portal_access",
         summary="A customer's portal access",
         tags=[PORTAL],
-        responses={200: s.PortalAccessOutSerializer, **errors(*READ_ERRORS)},
+        responses={200: ls.PortalAccessOutSerializer, **errors(*READ_ERRORS)},
     )
     def get(self, request: Request, pk: int) -> Response:
         return _portal_answer(self, customer_or_404(self, pk))
@@ -58,12 +58,12 @@ class PortalAccessEnableView(ApiView):
         "emailed a 60-minute setup link (or, when that email already has a portal "
         "password, a notice that access is on).",
         tags=[PORTAL],
-        request=s.PortalEnableInSerializer,
-        responses={200: s.PortalAccessOutSerializer, **errors(*READ_ERRORS, *WRITE_ERRORS)},
+        request=ls.PortalEnableInSerializer,
+        responses={200: ls.PortalAccessOutSerializer, **errors(*READ_ERRORS, *WRITE_ERRORS)},
     )
     def post(self, request: Request, pk: int) -> Response:
         customer = customer_or_404(self, pk)
-        data = self.parse(s.PortalEnableInSerializer)
+        data = self.parse(ls.PortalEnableInSerializer)
         portal_services.enable_portal_access(
             customer=customer, confirmed_email=data["email"], actor=self.actor()
         )
@@ -77,7 +77,7 @@ class PortalAccessResendView(ApiView):
         description="A new 60-minute setup link for an invitation not yet taken up.",
         tags=[PORTAL],
         request=None,
-        responses={200: s.PortalAccessOutSerializer, **errors(400, 413, *READ_ERRORS)},
+        responses={200: ls.PortalAccessOutSerializer, **errors(400, 413, *READ_ERRORS)},
     )
     def post(self, request: Request, pk: int) -> Response:
         customer = customer_or_404(self, pk)
@@ -93,7 +93,7 @@ class PortalAccessDisableView(ApiView):
         "next request on.",
         tags=[PORTAL],
         request=None,
-        responses={200: s.PortalAccessOutSerializer, **errors(400, 413, *READ_ERRORS)},
+        responses={200: ls.PortalAccessOutSerializer, **errors(400, 413, *READ_ERRORS)},
     )
     def post(self, request: Request, pk: int) -> Response:
         customer = customer_or_404(self, pk)

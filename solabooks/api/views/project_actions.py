@@ -22,8 +22,8 @@ from solabooks.projects.models import ApprovalItem, ApprovalRequest
 from .. import project_serializers as ps
 from .. import serializers as s
 from ..base import ApiView
+from ..link_serializers import EXPIRY_NOTE, EXPIRY_OVERRIDDEN_NOTE, requested_expiry
 from ..schema import READ_ERRORS, WRITE_ERRORS, errors
-from ..serializers import EXPIRY_NOTE, EXPIRY_OVERRIDDEN_NOTE, requested_expiry
 from .projects import scoped_project
 
 APPROVAL = "Project sharing and time approval"
