@@ -19,7 +19,7 @@ from django_tasks import task
 
 @task()
 def deliver_outbox_message(message_id: int) -> str:
-    from .services import Delivery, deliver_due_messages, deliver_message
+    from .delivery import Delivery, deliver_due_messages, deliver_message
 
     result = deliver_message(message_id)
     if result != Delivery.RETRYING:

@@ -9,17 +9,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from solabooks.activity.models import Activity, Verb
-from solabooks.mail.models import OutboxMessage, OutboxState
-from solabooks.mail.services import (
-    LINK_PLACEHOLDER,
+from solabooks.mail.delivery import (
     MAX_ATTEMPTS,
     Delivery,
     claim_message,
     deliver_due_messages,
     deliver_message,
-    queue_email,
     retry_delay,
 )
+from solabooks.mail.models import OutboxMessage, OutboxState
+from solabooks.mail.services import LINK_PLACEHOLDER, queue_email
 from solabooks.mail.tasks import deliver_outbox_message
 from tests.factories import make_document
 from tests.mail.helpers import dump_all_tables, queue_link_email, secret_link

@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from solabooks.activity.models import Activity, Verb
+from solabooks.mail.delivery import claim_message, deliver_due_messages, deliver_message
 from solabooks.mail.models import OutboxMessage, OutboxState
-from solabooks.mail.services import claim_message, deliver_due_messages, deliver_message
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 from tests.mail.helpers import dump_all_tables, queue_link_email, secret_link
 

@@ -13,7 +13,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from solabooks.mail.services import deliver_due_messages
+from solabooks.mail.delivery import deliver_due_messages
 
 
 class Command(BaseCommand):

@@ -1,0 +1,243 @@
+"""Delivering the outbox: deliver_message(pk) claims a queued row (a conditional UPDATE
+queued -> sending, so only one worker ever sends it), puts the secret link into the bodies
+in memory, sends through the configured email backend, then marks it sent, queued again
+with backoff, or failed; deliver_due_messages() is the sweep (stuck rows reclaimed, due
+rows delivered). Queueing is in services.py.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+from enum import StrEnum
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.html import escape
+
+from solabooks.activity.models import Verb
+from solabooks.activity.services import Actor, record_activity
+from solabooks.core.logging import redact
+
+from .crypto import SecretUnavailable, decrypt_secret
+from .models import OutboxMessage, OutboxState
+from .services import LINK_PLACEHOLDER, schedule_delivery, secret_needles
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=1)
+# Far longer than the SMTP timeout: a row "sending" for this long belongs to a dead worker.
+STUCK_AFTER = timedelta(minutes=10)
+SWEEP_LIMIT = 100
+OUTBOX_ACTOR = Actor.system("Email outbox")
+
+
+class Delivery(StrEnum):
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # someone else holds or finished it, or it is not due yet
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... doubling per failed attempt, at most an hour."""
+    exponent = min(max(attempts - 1, 0), 20)  # far past the cap; keeps the number small
+    return min(RETRY_BASE * 2**exponent, RETRY_CAP)
+
+
+def claim_message(message_id: int) -> bool:
+    """Take a due queued message for sending. True for exactly one caller, however many race.
+
+    A single conditional UPDATE: the database serialises concurrent claims on the row, and
+    the loser finds the state already "sending" and updates nothing.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, state=OutboxState.QUEUED, next_attempt_at__lte=now
+    ).update(state=OutboxState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    return claimed == 1
+
+
+def build_email(message: OutboxMessage, *, secret_url: str = "") -> EmailMultiAlternatives:
+    """The outgoing email; the secret link goes in here, in memory only."""
+    text, html = message.text_body, message.html_body
+    if secret_url:
+        text = text.replace(LINK_PLACEHOLDER, secret_url)
+        html = html.replace(LINK_PLACEHOLDER, escape(secret_url))
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=text,
+        from_email=message.from_email,
+        to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        # Fixed at queue time: a retried message is recognisably the same one.
+        headers={"Message-ID": message.message_id},
+    )
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+def deliver_message(message_id: int) -> Delivery:
+    """Send one message if it is due and nobody else has it. Never raises on send errors."""
+    if not claim_message(message_id):
+        return Delivery.SKIPPED
+    message = OutboxMessage.objects.select_related("organization", "document", "customer").get(
+        pk=message_id
+    )
+    secret_url = ""
+    try:
+        if message.secret_url_encrypted:
+            secret_url = decrypt_secret(message.secret_url_encrypted, bound_to=message.message_id)
+        if build_email(message, secret_url=secret_url).send(fail_silently=False) != 1:
+            raise smtplib.SMTPException("The email backend accepted no message.")
+    except SecretUnavailable as exc:
+        return _give_up(message, str(exc))
+    except Exception as exc:  # any failure to send is retried; the row must never be lost
+        return _record_failure(message, exc, secret_url=secret_url)
+    _record_success(message)
+    return Delivery.SENT
+
+
+def _describe_error(exc: BaseException, secret_url: str) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if secret_url:
+        for needle in sorted(secret_needles(secret_url), key=len, reverse=True):
+            text = text.replace(needle, "[link]")
+    return redact(text)[:500]
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    # Every recipient refused with a 5xx: the address is bad; retrying for hours won't help.
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return False
+
+
+def _activity_details(message: OutboxMessage, **extra) -> dict:
+    return {"to": message.to, "message_id": message.message_id, **extra}
+
+
+def _record_activity(message: OutboxMessage, verb: str, details: dict) -> None:
+    if message.organization_id is None:  # Solabooks' own email: no business's activity
+        return
+    record_activity(
+        organization=message.organization,
+        verb=verb,
+        actor=OUTBOX_ACTOR,
+        document=message.document,
+        customer=message.customer,
+        details=details,
+    )
+
+
+def _record_success(message: OutboxMessage) -> None:
+    with transaction.atomic():
+        # Not conditioned on "sending": the mail is out, whatever a sweep did meanwhile.
+        updated = (
+            OutboxMessage.objects.filter(pk=message.pk)
+            .exclude(state=OutboxState.SENT)
+            .update(
+                state=OutboxState.SENT,
+                sent_at=timezone.now(),
+                secret_url_encrypted="",
+                last_error="",
+                claimed_at=None,
+            )
+        )
+        if updated:
+            _record_activity(message, Verb.EMAIL_DELIVERED, _activity_details(message))
+
+
+def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: str) -> Delivery:
+    error = _describe_error(exc, secret_url)
+    logger.warning("Outbox message %s: attempt %s failed: %s", message.pk, message.attempts, error)
+    if message.attempts >= MAX_ATTEMPTS or _is_permanent(exc):
+        return _give_up(message, error)
+    next_attempt_at = timezone.now() + retry_delay(message.attempts)
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING).update(
+            state=OutboxState.QUEUED,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+            claimed_at=None,
+        )
+        if updated:
+            details = _activity_details(
+                message,
+                attempt=message.attempts,
+                next_attempt_at=next_attempt_at.isoformat(),
+                error=error[:200],
+            )
+            _record_activity(message, Verb.EMAIL_RETRYING, details)
+            from .tasks import deliver_outbox_message
+
+            # A backend that can defer (the database one) gets a task for the retry time;
+            # the immediate one cannot, and relies on sweeps.
+            if deliver_outbox_message.get_backend().supports_defer:
+                schedule_delivery(message.pk, next_attempt_at)
+    return Delivery.RETRYING
+
+
+def _give_up(message: OutboxMessage, error: str) -> Delivery:
+    logger.error("Outbox message %s: giving up after %s attempts", message.pk, message.attempts)
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING).update(
+            state=OutboxState.FAILED, last_error=error, secret_url_encrypted="", claimed_at=None
+        )
+        if updated:
+            details = _activity_details(message, attempts=message.attempts, error=error[:200])
+            _record_activity(message, Verb.EMAIL_FAILED, details)
+    return Delivery.FAILED
+
+
+def reclaim_stuck_messages() -> int:
+    """Messages left "sending" by a worker that died. Back to the queue, or failed when spent.
+
+    The worker may have died after the server accepted the mail and before it recorded so;
+    retrying then sends a second copy with the same Message-ID. That is the price of never
+    losing a message, and mail clients collapse the duplicate by its Message-ID.
+    """
+    now = timezone.now()
+    stuck = OutboxMessage.objects.filter(
+        state=OutboxState.SENDING, claimed_at__lt=now - STUCK_AFTER
+    ).select_related("organization", "document", "customer")
+    count = 0
+    for message in stuck:
+        if message.attempts >= MAX_ATTEMPTS:
+            _give_up(message, "Delivery was interrupted too many times.")
+            continue
+        count += OutboxMessage.objects.filter(
+            pk=message.pk, state=OutboxState.SENDING, claimed_at=message.claimed_at
+        ).update(
+            state=OutboxState.QUEUED,
+            next_attempt_at=now,
+            claimed_at=None,
+            last_error="Delivery was interrupted; retrying.",
+        )
+    return count
+
+
+def deliver_due_messages(*, limit: int = SWEEP_LIMIT) -> int:
+    """Deliver every queued message that is due (oldest first). Returns how many were sent.
+
+    Stops at the first retryable failure: the server is most likely down, and trying the
+    rest now would only hold the caller up; they stay queued for the next sweep.
+    """
+    reclaim_stuck_messages()
+    due = list(
+        OutboxMessage.objects.filter(state=OutboxState.QUEUED, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for message_id in due:
+        result = deliver_message(message_id)
+        if result == Delivery.SENT:
+            sent += 1
+        elif result == Delivery.RETRYING:
+            break
+    return sent
