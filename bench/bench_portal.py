@@ -193,6 +193,7 @@ def make_seed(total: int, for_customer: int):
                             quantity=quantity,
                             unit_price=unit_price,
                             tax_rate=tax_rate,
+                            tax_category="S" if tax_rate > 0 else "Z",
                             line_subtotal=line_subtotal,
                             line_tax=line_tax,
                         )

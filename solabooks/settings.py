@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "solabooks.portal",
     "solabooks.mail",
     "solabooks.pdf",
+    "solabooks.einvoice",
     "solabooks.api",
 ]
 

@@ -13,6 +13,8 @@ class Kind(models.TextChoices):
     QUOTE = "quote", "Quote"
     SALES_ORDER = "sales_order", "Sales order"
     RECEIPT = "receipt", "Receipt"
+    # Issued when a sent invoice is voided, so the customer's books can cancel it.
+    CREDIT_NOTE = "credit_note", "Credit note"
 
 
 class State(models.TextChoices):
@@ -37,6 +39,7 @@ STATES_BY_KIND = {
     Kind.QUOTE: [State.DRAFT, State.SENT, State.ACCEPTED, State.DECLINED, State.EXPIRED],
     Kind.SALES_ORDER: [State.DRAFT, State.CONFIRMED, State.FULFILLED, State.CANCELLED],
     Kind.RECEIPT: [State.ISSUED],
+    Kind.CREDIT_NOTE: [State.ISSUED],
 }
 # An invoice in these states is open: it takes payments (states.TRANSITIONS: "pay") and
 # counts in receivables. Defined here because an index below is limited to them.
@@ -170,6 +173,33 @@ class Document(models.Model):
         return states.is_dead(self)
 
 
+class TaxCategory(models.TextChoices):
+    """VAT category of a line (UNTDID 5305, the subset EN 16931 invoices use)."""
+
+    STANDARD = "S", "Standard rate"
+    ZERO = "Z", "Zero rated"
+    EXEMPT = "E", "Exempt"
+    REVERSE_CHARGE = "AE", "Reverse charge"
+    NOT_SUBJECT = "O", "Not subject to VAT"
+
+
+class UnitCode(models.TextChoices):
+    """Units of measure (UN/ECE Recommendation 20) a line can be counted in."""
+
+    ONE = "C62", "Unit"
+    HOUR = "HUR", "Hour"
+    DAY = "DAY", "Day"
+    MONTH = "MON", "Month"
+    YEAR = "ANN", "Year"
+    KILOGRAM = "KGM", "Kilogram"
+    METRE = "MTR", "Metre"
+    LITRE = "LTR", "Litre"
+    SQUARE_METRE = "MTK", "Square metre"
+    KILOMETRE = "KMT", "Kilometre"
+    PACKAGE = "XPK", "Package"
+    SET = "SET", "Set"
+
+
 class DocumentLine(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
@@ -182,12 +212,26 @@ class DocumentLine(models.Model):
         default=Decimal("0"),
         help_text="Percent, e.g. 20 for 20%.",
     )
+    tax_category = models.CharField(
+        max_length=2, choices=TaxCategory.choices, default=TaxCategory.STANDARD
+    )
+    # Why the line carries no VAT (exempt lines; printed on the invoice, BT-120).
+    tax_exemption_reason = models.CharField(max_length=200, blank=True)
+    unit_code = models.CharField(max_length=3, choices=UnitCode.choices, default=UnitCode.ONE)
     line_subtotal = models.DecimalField(max_digits=18, decimal_places=3)
+    # This line's tax rounded on its own, for display. The document's tax is rounded once per
+    # category and rate (documents.services.tax_breakdown), as EN 16931 computes it.
     line_tax = models.DecimalField(max_digits=18, decimal_places=3)
 
     class Meta:
         ordering = ["position", "id"]
         constraints = [
+            # Only standard-rated lines carry a rate; every other category is 0%.
+            models.CheckConstraint(
+                condition=Q(tax_category=TaxCategory.STANDARD, tax_rate__gt=0)
+                | (~Q(tax_category=TaxCategory.STANDARD) & Q(tax_rate=0)),
+                name="line_rate_matches_category",
+            ),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
             models.CheckConstraint(

@@ -11,6 +11,7 @@ def prefix_for(organization, kind: str) -> str:
         Kind.QUOTE: organization.quote_prefix,
         Kind.SALES_ORDER: organization.sales_order_prefix,
         Kind.RECEIPT: organization.receipt_prefix,
+        Kind.CREDIT_NOTE: organization.credit_note_prefix,
     }[kind]
 
 

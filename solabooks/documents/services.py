@@ -3,8 +3,6 @@ create, edit, state actions, re-assign, convert, expire. Payments are in payment
 numbers in numbering.py, the state rules in states.py."""
 
 import datetime
-from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db import transaction
 
@@ -12,7 +10,6 @@ from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError, InvalidTransition
-from solabooks.core.money import ZERO, round_money
 from solabooks.core.prepared import (
     PreparedQuery,
     RelatedColumns,
@@ -24,20 +21,22 @@ from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
 
 from . import states
+from .lines import (  # noqa: F401  (LineInput and the limits are imported from here)
+    MAX_AMOUNT,
+    MAX_DESCRIPTION,
+    MAX_LINES,
+    LineInput,
+    line_inputs_of,
+    write_lines,
+)
 from .models import (
     Document,
-    DocumentLine,
     Kind,
     Payment,
     State,
 )
 from .numbering import allocate_number
 
-MAX_LINES = 200
-MAX_DESCRIPTION = 500  # DocumentLine.description max_length
-# The money columns are DecimalField(max_digits=18, decimal_places=3): anything at or above
-# 10**15 would overflow them (a database error, i.e. a 500), so it is refused as a user error.
-MAX_AMOUNT = Decimal(10) ** 15
 # What an edit changes besides the lines (saved with the state by states.apply).
 EDITED_FIELDS = (
     "issue_date",
@@ -50,65 +49,6 @@ EDITED_FIELDS = (
     "total",
     "content_version",
 )
-
-
-@dataclass(frozen=True)
-class LineInput:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    tax_rate: Decimal = ZERO
-
-
-def _write_lines(document: Document, lines: list[LineInput]) -> None:
-    if not lines:
-        raise DomainError("A document needs at least one line.")
-    if len(lines) > MAX_LINES:
-        raise DomainError(f"A document can have at most {MAX_LINES} lines.")
-    currency = document.currency
-    rows = []
-    subtotal = tax_total = ZERO
-    for position, line in enumerate(lines):
-        description = line.description.strip()
-        if not description:
-            raise DomainError("Every line needs a description.")
-        if len(description) > MAX_DESCRIPTION:
-            raise DomainError(f"A line description can be at most {MAX_DESCRIPTION} characters.")
-        if not all(Decimal(v).is_finite() for v in (line.quantity, line.unit_price, line.tax_rate)):
-            raise DomainError("Quantities, prices and tax rates must be numbers.")
-        if line.quantity <= 0:
-            raise DomainError("Quantities must be greater than zero.")
-        if line.unit_price < 0:
-            raise DomainError("Unit prices cannot be negative.")
-        if not (ZERO <= line.tax_rate <= 100):
-            raise DomainError("Tax rates are percentages from 0 to 100.")
-        line_subtotal = round_money(line.quantity * line.unit_price, currency)
-        line_tax = round_money(line_subtotal * line.tax_rate / 100, currency)
-        if line_subtotal + line_tax >= MAX_AMOUNT:
-            raise DomainError(f"Line {position + 1}: the amount is too large.")
-        subtotal += line_subtotal
-        tax_total += line_tax
-        rows.append(
-            DocumentLine(
-                document=document,
-                position=position,
-                description=description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                tax_rate=line.tax_rate,
-                line_subtotal=line_subtotal,
-                line_tax=line_tax,
-            )
-        )
-    if subtotal + tax_total >= MAX_AMOUNT:
-        raise DomainError("The document total is too large.")
-    DocumentLine.objects.filter(document=document).delete()
-    DocumentLine.objects.bulk_create(rows)
-    document.subtotal = subtotal
-    document.tax_total = tax_total
-    document.total = subtotal + tax_total
-    if document.amount_paid > document.total:
-        raise DomainError("The new total is below what has already been paid on this invoice.")
 
 
 def check_customer_belongs(organization, customer) -> None:
@@ -161,7 +101,7 @@ def create_document(
     )
     states.start(document)
     document.save()
-    _write_lines(document, lines)
+    write_lines(document, lines)
     document.save(update_fields=["subtotal", "tax_total", "total"])
     record_activity(
         organization=organization,
@@ -232,7 +172,7 @@ def update_document(
     if document.kind == Kind.QUOTE:
         document.valid_until = valid_until
     document.notes, document.terms = notes, terms
-    _write_lines(document, lines)
+    write_lines(document, lines)
     document.content_version += 1
     return states.apply(
         document,
@@ -351,10 +291,7 @@ def convert_quote(*, quote: Document, to_kind: str, actor: Actor) -> Document:
         raise DomainError(
             f"This quote has already been converted into a {Kind(to_kind).label.lower()}."
         )
-    lines = [
-        LineInput(line.description, line.quantity, line.unit_price, line.tax_rate)
-        for line in quote.lines.all()
-    ]
+    lines = line_inputs_of(quote)
     created = create_document(
         organization=quote.organization,
         kind=to_kind,

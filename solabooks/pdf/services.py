@@ -31,10 +31,12 @@ from django.utils.crypto import salted_hmac
 from solabooks.core.colours import WHITE, as_text_on_light, brand_colour_of
 from solabooks.core.storage import private_storage
 from solabooks.documents.selectors import full_document
+from solabooks.einvoice import pdfa
+from solabooks.einvoice.services import einvoice_xml
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
-TEMPLATE_VERSION = 3
+TEMPLATE_VERSION = 4
 CACHE_PREFIX = "pdf-cache"
 # Keys the cache file name (see pdf_cache_path).
 CACHE_NAME_PURPOSE = "solabooks.pdf.cache-name"
@@ -124,17 +126,31 @@ def _pdf_context(document) -> dict:
 
 
 def render_document_pdf(*, document) -> bytes:
-    """Render the PDF now, bypassing the cache."""
-    from weasyprint import HTML
+    """Render the PDF now, bypassing the cache. An invoice or credit note with e-invoice
+    data is a Factur-X PDF/A-3b: its CII XML embedded as factur-x.xml (einvoice.pdfa)."""
+    from weasyprint import HTML, Attachment
 
-    html = render_to_string("pdf/document.html", _pdf_context(document))
-    return HTML(
+    context = _pdf_context(document)
+    xml = einvoice_xml(document, context["lines"])
+    html = render_to_string("pdf/document.html", context)
+    rendered = HTML(
         string=html,
         # Lets {% static %} URLs resolve; the fetcher reads them from disk.
         base_url=settings.BASE_URL + "/",
         url_fetcher=local_only_url_fetcher(),
         media_type="print",
-    ).write_pdf()
+    ).render()
+    if xml is None:
+        return rendered.write_pdf()
+    rendered.metadata.title = f"{document.get_kind_display()} {document.number}"
+    rendered.metadata.xmp_metadata.append(pdfa.facturx_xmp())
+    attachment = Attachment(
+        string=xml,
+        name=pdfa.ATTACHMENT_NAME,
+        description=f"Factur-X {document.number}",
+        relationship=pdfa.ATTACHMENT_RELATIONSHIP,
+    )
+    return rendered.write_pdf(pdf_variant=pdfa.PDF_VARIANT, attachments=[attachment])
 
 
 def pdf_fingerprint(document) -> str:
@@ -156,6 +172,21 @@ def pdf_fingerprint(document) -> str:
         organization.reply_to_email,
         organization.brand_colour,
         organization.logo.name or "",
+        # What the embedded e-invoice shows besides the above.
+        organization.legal_name,
+        organization.vat_id,
+        organization.registration_id,
+        str(organization.country),
+        organization.postcode,
+        organization.city,
+        organization.iban,
+        organization.bic,
+        str(customer.country),
+        customer.postcode,
+        customer.city,
+        customer.vat_id,
+        customer.buyer_reference,
+        customer.email,
     ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
 

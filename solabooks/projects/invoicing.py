@@ -15,7 +15,7 @@ from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.core.money import ZERO
-from solabooks.documents.models import Document, Kind
+from solabooks.documents.models import Document, Kind, UnitCode
 from solabooks.documents.services import MAX_DESCRIPTION, MAX_LINES, LineInput, create_document
 
 from . import states
@@ -116,7 +116,10 @@ def invoice_approved_time(*, project: Project, grouping: str, actor: Actor) -> D
         actor=actor,
         lines=[
             LineInput(
-                description=_truncate(line.description), quantity=line.hours, unit_price=line.rate
+                description=_truncate(line.description),
+                quantity=line.hours,
+                unit_price=line.rate,
+                unit_code=UnitCode.HOUR,
             )
             for line in lines
         ],

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django_countries.fields import CountryField
 
 from solabooks.core.money import CURRENCY_CHOICES
 
@@ -72,7 +73,20 @@ class Organization(models.Model):
     """A business. Every business row in Solabooks carries one."""
 
     name = models.CharField(max_length=200)
-    address = models.TextField(blank=True)
+    # The postal address: street lines in `address`, then postcode, city and country.
+    address = models.TextField(blank=True, verbose_name="Street address")
+    postcode = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = CountryField(blank=True)
+    # What an e-invoice needs of the seller (solabooks.einvoice); all optional here: a
+    # business without them sends invoices without structured data.
+    legal_name = models.CharField(max_length=200, blank=True)
+    vat_id = models.CharField(max_length=20, blank=True, verbose_name="VAT identifier")
+    registration_id = models.CharField(
+        max_length=50, blank=True, verbose_name="Legal registration identifier"
+    )
+    iban = models.CharField(max_length=34, blank=True, verbose_name="IBAN")
+    bic = models.CharField(max_length=11, blank=True, verbose_name="BIC")
     reply_to_email = models.EmailField(blank=True)
     logo = models.ImageField(upload_to=f"{LOGO_FOLDER}/", blank=True)
     brand_colour = models.CharField(max_length=7, default="#1f6feb", validators=[hex_colour])
@@ -83,6 +97,7 @@ class Organization(models.Model):
     quote_prefix = models.CharField(max_length=10, default="QUO", validators=[number_prefix])
     sales_order_prefix = models.CharField(max_length=10, default="SO", validators=[number_prefix])
     receipt_prefix = models.CharField(max_length=10, default="RCT", validators=[number_prefix])
+    credit_note_prefix = models.CharField(max_length=10, default="CN", validators=[number_prefix])
     allow_portal_setup_from_link = models.BooleanField(
         default=True,
         verbose_name="Customers may set up a portal account from a secure link",

@@ -59,6 +59,7 @@ def bulk_lines(document, count: int) -> None:
             description=f"Line {i}",
             quantity=Decimal("1"),
             unit_price=Decimal("1"),
+            tax_category="Z",
             line_subtotal=Decimal("1"),
             line_tax=Decimal("0"),
         )

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from solabooks.documents import selectors as document_selectors
 from solabooks.documents import services as document_services
 from solabooks.documents.models import Document
-from solabooks.documents.services import LineInput
+from solabooks.documents.services import LineInput, line_inputs_of
 
 from .. import serializers as s
 from ..base import ApiView
@@ -139,10 +139,7 @@ class DocumentDetailView(ApiView):
     def _update(self, pk: int, *, partial: bool) -> Response:
         document = document_or_404(self, pk)
         data = self.parse(s.DocumentPatchInSerializer if partial else s.DocumentUpdateInSerializer)
-        current_lines = [
-            LineInput(line.description, line.quantity, line.unit_price, line.tax_rate)
-            for line in document.lines.all()
-        ]
+        current_lines = line_inputs_of(document)
         updated = document_services.update_document(
             document=document,
             actor=self.actor(),
