@@ -68,8 +68,22 @@ def make_document(
     issue_date: datetime.date | None = None,
     **fields,
 ):
-    """A document made by create_document; `state` then forces a state for test set-up."""
+    """A document made by create_document; `state` then forces a state for test set-up.
+    A credit note is made the only way there is: by voiding a sent invoice (made with the
+    same arguments)."""
     lines = lines or [LineInput("Consulting", Decimal("2"), Decimal("150.00"), Decimal("10"))]
+    if kind == "credit_note":
+        from solabooks.documents.services import transition_document
+
+        invoice = make_document(
+            customer=customer, lines=lines, state="sent", issue_date=issue_date, **fields
+        )
+        transition_document(document=invoice, action="void", actor=actor or Actor.system())
+        credit_note = invoice.derived_documents.get(kind="credit_note")
+        if state is not None:
+            type(credit_note).objects.filter(pk=credit_note.pk).update(state=state)
+            credit_note.refresh_from_db()
+        return credit_note
     document = create_document(
         organization=customer.organization,
         kind=kind,

@@ -31,6 +31,7 @@ class Verb(models.TextChoices):
     VOIDED = "voided", "Voided"
     PAYMENT_RECORDED = "payment_recorded", "Payment recorded"
     RECEIPT_ISSUED = "receipt_issued", "Receipt issued"
+    CREDIT_NOTE_ISSUED = "credit_note_issued", "Credit note issued"
     CUSTOMER_CREATED = "customer_created", "Customer created"
     CUSTOMER_EDITED = "customer_edited", "Customer edited"
     PORTAL_ENABLED = "portal_enabled", "Portal access enabled"

@@ -122,6 +122,13 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=_state_within_kind(), name="document_state_within_kind"
             ),
+            # Voiding an invoice credits it once, however many voids race (the row lock
+            # already queues them; this holds it at the bottom too).
+            models.UniqueConstraint(
+                fields=["source_document"],
+                condition=Q(kind=Kind.CREDIT_NOTE),
+                name="one_credit_note_per_invoice",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "kind", "state"]),

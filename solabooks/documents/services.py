@@ -81,6 +81,8 @@ def create_document(
         due_date = issue_date + datetime.timedelta(days=organization.payment_terms_days)
     if kind == Kind.QUOTE and valid_until is None:
         valid_until = issue_date + datetime.timedelta(days=30)
+    if kind == Kind.CREDIT_NOTE:
+        _check_credited_invoice(source_document, customer=customer)
     _check_dates(issue_date=issue_date, due_date=due_date, valid_until=valid_until)
     sequence, number = allocate_number(organization=organization, kind=kind)
     document = Document(
@@ -111,6 +113,16 @@ def create_document(
         details={"number": number},
     )
     return document
+
+
+def _check_credited_invoice(source: Document | None, *, customer) -> None:
+    # A credit note cancels one invoice of its customer (credit_notes.issue_credit_note,
+    # when a sent invoice is voided); the staff form and the API never get this far.
+    if source is None or source.kind != Kind.INVOICE or source.customer_id != customer.pk:
+        raise DomainError(
+            "Credit notes are issued by voiding a sent invoice; they cannot be created "
+            "on their own."
+        )
 
 
 def _check_dates(*, issue_date, due_date, valid_until) -> None:
@@ -187,7 +199,14 @@ def update_document(
 def transition_document(*, document: Document, action: str, actor: Actor) -> Document:
     """One of the staff buttons (states.available_actions), from the page or the API."""
     document = lock_document(document)
+    previous = document.state
     states.apply(document, action, actor=actor, button=True)
+    if states.issues_credit_note(document.kind, action, previous):
+        # The customer has this invoice: the same transaction issues what cancels it.
+        # Imported here: credit_notes builds on this module.
+        from .credit_notes import issue_credit_note
+
+        issue_credit_note(invoice=document, actor=actor)
     if states.is_dead(document):
         _invalidate_links(document=document, actor=actor, reason=str(document.state))
     if document.state == State.VOID:
@@ -236,6 +255,12 @@ def reassign_document(*, document: Document, new_customer, actor: Actor) -> Docu
         raise DomainError("A document with payments cannot be re-assigned.")
     if document.kind == Kind.RECEIPT:
         raise DomainError("A receipt belongs to its payment's customer.")
+    if document.kind == Kind.CREDIT_NOTE:
+        raise DomainError("A credit note belongs to the customer of the invoice it cancels.")
+    if document.derived_documents.filter(kind=Kind.CREDIT_NOTE).exists():
+        raise DomainError(
+            "This invoice was cancelled by a credit note to its customer; it stays theirs."
+        )
     # Imported here: projects builds on documents, not the other way round.
     from solabooks.projects.invoicing import billed_project
 

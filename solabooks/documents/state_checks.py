@@ -126,8 +126,9 @@ def _quote_decided(document: Document, action: str, transition) -> tuple[str, st
 
 
 def _not_editable(document: Document, action: str, transition) -> str:
-    kind = document.get_kind_display().lower()
-    return f"A {_state_words(document)} {kind} can no longer be edited."
+    kind, state = document.get_kind_display().lower(), _state_words(document)
+    article = "An" if state[0] in "aeiou" else "A"
+    return f"{article} {state} {kind} can no longer be edited."
 
 
 def _not_payable(document: Document, action: str, transition) -> tuple[str, str]:

@@ -57,6 +57,8 @@ INITIAL_STATE = {
     Kind.SALES_ORDER: State.DRAFT,
     # A receipt records a payment that has happened: there is nothing to draft.
     Kind.RECEIPT: State.ISSUED,
+    # A credit note is made whole by voiding a sent invoice (issue_credit_note).
+    Kind.CREDIT_NOTE: State.ISSUED,
 }
 
 
@@ -79,6 +81,10 @@ class DocumentTransition:
     waived: Mapping[Guard, str] = field(default_factory=dict)
     # The first time a document leaves as sent, it keeps the moment (sent_at).
     stamps_sent_at: bool = False
+    # The states from which taking the action issues a credit note in the same transaction
+    # (services.transition_document): the customer already has the invoice, so their books
+    # need a document that cancels it. A draft was never issued: voiding it credits nothing.
+    credits_from: frozenset[str] = frozenset()
 
     @property
     def from_states(self) -> frozenset[str]:
@@ -126,7 +132,12 @@ TRANSITIONS: dict[str, dict[str, DocumentTransition]] = {
             moves(SENT, DRAFT), STAFF, CHANGED, "Mark as sent", stamps_sent_at=True
         ),
         "void": DocumentTransition(
-            moves(VOID, DRAFT, SENT), STAFF, Verb.VOIDED, "Void", guards=(UNPAID,)
+            moves(VOID, DRAFT, SENT),
+            STAFF,
+            Verb.VOIDED,
+            "Void",
+            guards=(UNPAID,),
+            credits_from=frozenset({SENT}),
         ),
         "edit": DocumentTransition(stays(DRAFT, SENT), STAFF, Verb.EDITED),
         # Sending issues a draft; sending again (any live state) changes no state.
@@ -202,6 +213,10 @@ TRANSITIONS: dict[str, dict[str, DocumentTransition]] = {
         ),
     },
     Kind.RECEIPT: {
+        "send": DocumentTransition(stays(ISSUED), SYSTEM, Verb.SENT, stamps_sent_at=True),
+    },
+    # Issued by voiding a sent invoice, final from then on: sending (again) is all it does.
+    Kind.CREDIT_NOTE: {
         "send": DocumentTransition(stays(ISSUED), SYSTEM, Verb.SENT, stamps_sent_at=True),
     },
 }
@@ -344,6 +359,13 @@ def available_actions(document: Document) -> list[tuple[str, str]]:
         for action, transition in TRANSITIONS.get(document.kind, {}).items()
         if transition.label and can(document, action)
     ]
+
+
+def issues_credit_note(kind: str, action: str, from_state: str) -> bool:
+    """Whether taking `action` on a document of `kind` in `from_state` issues a credit note
+    (the table's credits_from)."""
+    transition = _find(kind, action)
+    return transition is not None and from_state in transition.credits_from
 
 
 def is_dead(document: Document) -> bool:

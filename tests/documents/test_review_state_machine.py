@@ -55,6 +55,7 @@ def test_spec_3_states_per_kind():
         "quote": ["draft", "sent", "accepted", "declined", "expired"],
         "sales_order": ["draft", "confirmed", "fulfilled", "cancelled"],
         "receipt": ["issued"],
+        "credit_note": ["issued"],
     }
 
 
@@ -77,8 +78,12 @@ def test_every_transition_is_allowed_or_refused_as_spec_3_says(customer, kind, s
         changed = transition_document(document=document, action=action, actor=SYSTEM)
         assert changed.state == expected
         assert Document.objects.get(pk=document.pk).state == expected
-        latest = Activity.objects.filter(document=document).latest("pk")
+        verb = TRANSITIONS[kind][action].verb
+        latest = Activity.objects.filter(document=document, verb=verb).latest("pk")
         assert latest.details == {"from": state, "to": expected}
+        # Voiding a sent invoice also issues its credit note (a draft's void none).
+        credited = changed.derived_documents.filter(kind="credit_note").count()
+        assert credited == (1 if (kind, state, action) == ("invoice", "sent", "void") else 0)
 
 
 def test_refusals_name_the_document_and_its_state(customer):

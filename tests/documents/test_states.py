@@ -104,6 +104,9 @@ def test_every_allowed_move_works_and_records_its_activity(
             None,
         ),
         ("receipt", "issued", "void", "“void” is not something a receipt can do.", None),
+        ("credit_note", "issued", "void", "“void” is not something a credit note can do.", None),
+        ("credit_note", "issued", "edit", "An issued credit note can no longer be edited.", None),
+        ("credit_note", "issued", "pay", "CN-0001 is not an open invoice.", "invalid"),
         ("quote", "sent", "fly", "“fly” is not something a quote can do.", None),
     ],
 )
@@ -232,7 +235,8 @@ def test_a_dead_document_is_one_that_can_no_longer_be_sent():
 
 
 @pytest.mark.parametrize("kind,state", [("quote", "paid"), ("receipt", "draft"),
-                                        ("invoice", "accepted"), ("sales_order", "sent")])  # fmt: skip
+                                        ("invoice", "accepted"), ("sales_order", "sent"),
+                                        ("credit_note", "draft"), ("credit_note", "void")])  # fmt: skip
 def test_the_database_keeps_each_kind_within_its_own_states(customer, kind, state):
     document = make_document(customer=customer, kind=kind)
     with pytest.raises(IntegrityError), transaction.atomic():
