@@ -22,6 +22,7 @@ from solabooks.customers.forms import ADDRESS_MAX, NOTES_MAX
 from solabooks.customers.models import Customer
 from solabooks.documents.forms import FIRST_YEAR, LAST_YEAR, MAX_TEXT
 from solabooks.documents.models import Document, Kind, PaymentMethod, State
+from solabooks.documents.selectors import credit_note_of
 from solabooks.documents.services import MAX_DESCRIPTION, MAX_LINES
 from solabooks.documents.states import STAFF_ACTIONS, available_actions
 
@@ -234,9 +235,18 @@ class DocumentOutSerializer(DocumentSummarySerializer):
         help_text="The state actions this document can take now (POST …/actions/{action})."
     )
 
+    credit_note = serializers.SerializerMethodField(
+        help_text="An invoice voided after it was sent: the id of the credit note that "
+        "cancels it (its source_document is this invoice)."
+    )
+
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(ALL_ACTIONS)))
     def get_available_actions(self, document: Document) -> list[str]:
         return [action for action, _label in available_actions(document)]
+
+    def get_credit_note(self, document: Document) -> int | None:
+        credit_note = credit_note_of(document) if document.kind == Kind.INVOICE else None
+        return credit_note.pk if credit_note is not None else None
 
 
 class LineInSerializer(serializers.Serializer):
@@ -266,11 +276,23 @@ class DocumentPatchInSerializer(DocumentUpdateInSerializer):
     lines = LineInSerializer(many=True, max_length=MAX_LINES, required=False)
 
 
+# Kinds another endpoint makes: asking this one for them says where to go.
+MADE_ELSEWHERE = {
+    Kind.RECEIPT: "Receipts are issued from payments (POST /payments/ with issue_receipt).",
+    Kind.CREDIT_NOTE: "Credit notes are issued by voiding a sent invoice "
+    "(POST /documents/{id}/actions/void); they cannot be created on their own.",
+}
+
+
+class CreatableKindField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and data in MADE_ELSEWHERE:
+            raise serializers.ValidationError(MADE_ELSEWHERE[data], code="invalid_choice")
+        return super().to_internal_value(data)
+
+
 class DocumentCreateInSerializer(DocumentUpdateInSerializer):
-    kind = serializers.ChoiceField(
-        choices=CREATABLE_KINDS,
-        help_text="Receipts are issued from payments (POST /payments/ with issue_receipt).",
-    )
+    kind = CreatableKindField(choices=CREATABLE_KINDS, help_text=" ".join(MADE_ELSEWHERE.values()))
     customer = customer_id_field()
     issue_date = date_field(required=False, help_text="Defaults to today.")
     due_date = date_field(

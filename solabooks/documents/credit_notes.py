@@ -17,16 +17,8 @@ from solabooks.core.errors import DomainError
 
 from .lines import line_inputs_of
 from .models import Document, Kind, State
+from .selectors import credit_note_of
 from .services import create_document, lock_document
-
-
-def credit_note_of(invoice: Document) -> Document | None:
-    """The credit note that cancels `invoice`, if one was issued."""
-    return (
-        Document.objects.for_org(invoice.organization_id)
-        .filter(kind=Kind.CREDIT_NOTE, source_document=invoice)
-        .first()
-    )
 
 
 def cancels_sentence(invoice: Document) -> str:

@@ -72,6 +72,8 @@ def document_list(
     `overdue`: open invoices whose due date is before the business's today.
     """
     documents = Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
+    if kind == Kind.CREDIT_NOTE:  # the list names the invoice each one credits
+        documents = documents.select_related("source_document")
     if state:
         documents = documents.filter(state=state)
     if customer is not None:
@@ -85,6 +87,16 @@ def document_list(
             state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today()
         )
     return documents
+
+
+def credit_note_of(invoice: Document) -> Document | None:
+    """The credit note that cancels `invoice`, if one was issued (one at most: the
+    one_credit_note_per_invoice constraint)."""
+    return (
+        Document.objects.for_org(invoice.organization_id)
+        .filter(kind=Kind.CREDIT_NOTE, source_document=invoice)
+        .first()
+    )
 
 
 def document_activity(*, document: Document) -> QuerySet[Activity]:
@@ -142,6 +154,6 @@ def full_document(document: Document) -> Document:
     for a caller holding a lean instance (a secure link's loads only a few columns)."""
     return (
         Document.objects.for_org(document.organization_id)
-        .select_related("organization", "customer")
+        .select_related("organization", "customer", "source_document")
         .get(pk=document.pk)
     )

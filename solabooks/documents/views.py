@@ -67,19 +67,33 @@ class DocumentFormMixin:
         )
 
 
+# Kinds another action makes, never this form: where the staff member goes instead, and why.
+MADE_ELSEWHERE = {
+    Kind.RECEIPT: (
+        ("payment-list",),
+        "Receipts are issued from payments: record the payment and tick “Issue a receipt”, "
+        "or open a payment and issue one.",
+    ),
+    Kind.CREDIT_NOTE: (
+        ("document-list", Kind.INVOICE),
+        "Credit notes are issued by voiding a sent invoice: open the invoice and choose "
+        "“Void”. They cannot be created on their own.",
+    ),
+}
+
+
 class DocumentCreateView(StaffViewMixin, DocumentFormMixin, View):
-    def _receipts_come_from_payments(self) -> HttpResponse:
-        messages.info(
-            self.request,
-            "Receipts are issued from payments: record the payment and tick "
-            "“Issue a receipt”, or open a payment and issue one.",
-        )
-        return redirect("payment-list")
+    def _made_elsewhere(self, kind: Kind) -> HttpResponse | None:
+        if kind not in MADE_ELSEWHERE:
+            return None
+        target, message = MADE_ELSEWHERE[kind]
+        messages.info(self.request, message)
+        return redirect(*target)
 
     def get(self, request: HttpRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
-        if kind == Kind.RECEIPT:
-            return self._receipts_come_from_payments()
+        if (elsewhere := self._made_elsewhere(kind)) is not None:
+            return elsewhere
         today = self.org.today()
         # ?customer=<id> preselects; an id that is not one of this business's customers
         # matches no option of the scoped select, so it preselects nothing.
@@ -93,8 +107,8 @@ class DocumentCreateView(StaffViewMixin, DocumentFormMixin, View):
 
     def post(self, request: HttpRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
-        if kind == Kind.RECEIPT:
-            return self._receipts_come_from_payments()
+        if (elsewhere := self._made_elsewhere(kind)) is not None:
+            return elsewhere
         form = DocumentForm(request.POST, organization=self.org, kind=kind)
         formset = LineFormSet(request.POST, prefix=LINES_PREFIX)
         if form.is_valid() and formset.is_valid():
@@ -187,12 +201,21 @@ class DocumentDetailView(StaffViewMixin, View):
         activity = selectors.document_activity(document=document)
         derived = list(document.derived_documents.order_by("kind", "sequence"))
         converted_kinds = {d.kind for d in derived}
-        can_reassign = document.kind != Kind.RECEIPT and document.amount_paid == 0
+        # A receipt stays with its payment's customer, a credit note and the invoice it
+        # cancels with theirs (services.reassign_document refuses them too).
+        can_reassign = (
+            document.kind not in (Kind.RECEIPT, Kind.CREDIT_NOTE)
+            and Kind.CREDIT_NOTE not in converted_kinds
+            and document.amount_paid == 0
+        )
         context = {
             "document": document,
             "organization": self.org,
             "lines": document.lines.all(),  # prefetched by the selector
             "actions": states.available_actions(document),
+            # The void button's confirmation says when voiding issues a credit note.
+            "void_credits": states.can(document, "void")
+            and states.issues_credit_note(document.kind, "void", document.state),
             "activity": activity[:ACTIVITY_SHOWN],
             "activity_count": activity.count(),
             "activity_shown": ACTIVITY_SHOWN,
@@ -250,9 +273,11 @@ class DocumentTransitionView(StaffViewMixin, View):
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(
-                request, f"{document.number} is now {document.get_state_display().lower()}."
-            )
+            said = f"{document.number} is now {document.get_state_display().lower()}."
+            credit_note = selectors.credit_note_of(document) if document.is_invoice else None
+            if credit_note is not None and action == "void":
+                said += f" Credit note {credit_note.number} cancels it."
+            messages.success(request, said)
         return redirect("document-detail", pk=document.pk)
 
 

@@ -23,6 +23,8 @@ LIST_PAGES = {
     Kind.INVOICE: ("Invoices", "portal-invoices"),
     Kind.QUOTE: ("Quotes", "portal-quotes"),
     Kind.SALES_ORDER: ("Orders", "portal-orders"),
+    # Reached from the Invoices page (and its nav item): each cancels one of the invoices.
+    Kind.CREDIT_NOTE: ("Credit notes", "portal-credit-notes"),
 }
 
 # What a customer may read in "recent activity": what happened to their documents, never
@@ -35,6 +37,7 @@ CUSTOMER_VISIBLE_VERBS = (
     Verb.QUOTE_DECLINED,
     Verb.PAYMENT_RECORDED,
     Verb.RECEIPT_ISSUED,
+    Verb.CREDIT_NOTE_ISSUED,
 )
 
 
@@ -57,9 +60,20 @@ def document_list(*, customer, kind: str, state: str = "") -> QuerySet[Document]
 def document_detail(*, customer, pk) -> Document:
     return (
         customer_documents(customer=customer)
-        .select_related("customer", "organization")
+        .select_related("customer", "organization", "source_document")
         .prefetch_related("lines")
         .get_or_404(pk=pk)
+    )
+
+
+def credit_note_of(*, customer, invoice: Document) -> Document | None:
+    """The customer's credit note that cancels `invoice`, if there is one."""
+    if invoice.kind != Kind.INVOICE:
+        return None
+    return (
+        customer_documents(customer=customer)
+        .filter(kind=Kind.CREDIT_NOTE, source_document=invoice)
+        .first()
     )
 
 

@@ -21,6 +21,12 @@ urlpatterns = [
     path("invoices/", pages.document_list, {"kind": Kind.INVOICE}, name="portal-invoices"),
     path("quotes/", pages.document_list, {"kind": Kind.QUOTE}, name="portal-quotes"),
     path("orders/", pages.document_list, {"kind": Kind.SALES_ORDER}, name="portal-orders"),
+    path(
+        "credit-notes/",
+        pages.document_list,
+        {"kind": Kind.CREDIT_NOTE},
+        name="portal-credit-notes",
+    ),
     path("payments/", pages.payment_list, name="portal-payments"),
     path("payments/<int:pk>/", pages.payment_detail, name="portal-payment"),
     path("documents/<int:pk>/", pages.document_detail, name="portal-document"),

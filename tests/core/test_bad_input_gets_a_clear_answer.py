@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from solabooks.activity.models import Activity
+from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, DocumentLine, Payment, PaymentAllocation
@@ -443,13 +443,16 @@ def test_negative_zero_is_stored_as_zero(owner_client, world, value):
     ],
 )
 def test_odd_request_headers_never_break_activity(owner_client, world, headers):
-    before = Activity.objects.count()
+    # Voiding the sent invoice also issues its credit note (rows of their own): the void's
+    # row is the one to look at.
+    voids = Activity.objects.filter(verb=Verb.VOIDED)
+    before = voids.count()
     response = owner_client.post(
         reverse("document-transition", args=[world["invoice"].pk]), {"action": "void"}, **headers
     )
     assert response.status_code == 302
-    assert Activity.objects.count() == before + 1
-    row = Activity.objects.latest("pk")
+    assert voids.count() == before + 1
+    row = voids.latest("pk")
     assert "\x00" not in row.user_agent
     assert len(row.user_agent) <= 400
 

@@ -63,7 +63,7 @@ class DocumentListView(ApiView):
     @extend_schema(
         operation_id="documents_list",
         summary="List documents",
-        description="All four kinds, newest first; filter by kind, state, customer or "
+        description="Every kind, newest first; filter by kind, state, customer or "
         "number. Lines are in the single-document answer.",
         tags=[DOCUMENTS],
         parameters=[s.DocumentFilterSerializer],

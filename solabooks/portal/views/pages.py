@@ -178,6 +178,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "document": document,
             "lines": document.lines.all(),
             "can_decide": can_decide,
+            "credit_note": selectors.credit_note_of(customer=session.customer, invoice=document),
             "accept_form": forms.get(ACCEPT),
             "decline_form": forms.get(DECLINE),
             "back_url_name": selectors.LIST_PAGES.get(document.kind, (None, "portal-payments"))[1],
