@@ -72,9 +72,7 @@ def test_voiding_a_sent_invoice_issues_one_credit_note_that_copies_it(org, custo
         invoice.total,
     )
     fields = ("description", "quantity", "unit_price", "tax_rate", "tax_category", "unit_code")
-    assert list(credit_note.lines.values_list(*fields)) == list(
-        invoice.lines.values_list(*fields)
-    )
+    assert list(credit_note.lines.values_list(*fields)) == list(invoice.lines.values_list(*fields))
     assert credit_note.notes == "This credit note cancels invoice INV-0001 of 1 March 2026."
     assert credit_note_of(invoice) == credit_note
 
