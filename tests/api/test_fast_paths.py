@@ -58,7 +58,7 @@ def summary_by_serializer(organization, **filters) -> list[dict]:
 
 @pytest.fixture
 def every_kind(org, customer, other_customer):
-    """Documents of all four kinds and many states: drafts, sent (some viewed), part-paid
+    """Documents of every kind and many states: drafts, sent (some viewed), part-paid
     and paid invoices (with a receipt), accepted and declined quotes, sales orders;
     fractional amounts that need the serializer's rounding; dates far apart."""
     actor = Actor.system()
@@ -98,12 +98,15 @@ def every_kind(org, customer, other_customer):
         accepted = make_document(customer=who, kind="quote", state="accepted", issue_date=when)
         declined = make_document(customer=who, kind="quote", state="declined", issue_date=when)
         order = make_document(customer=who, kind="sales_order", lines=lines, issue_date=when)
-        made += [draft, sent, part_paid, paid, quote, accepted, declined, order]
+        # A voided sent invoice, and the credit note voiding it issued.
+        credit_note = make_document(customer=who, kind="credit_note", lines=lines, issue_date=when)
+        made += [draft, sent, part_paid, paid, quote, accepted, declined, order, credit_note]
     assert {d.kind for d in Document.objects.for_org(org)} == {
         "invoice",
         "quote",
         "sales_order",
         "receipt",
+        "credit_note",
     }
     return made
 
@@ -127,6 +130,7 @@ def test_the_list_is_what_the_serializer_gives(api, org, every_kind, zone):
         ("kind=quote&state=accepted", {"kind": "quote", "state": "accepted"}),
         ("state=paid", {"state": "paid"}),
         ("kind=receipt", {"kind": "receipt"}),
+        ("kind=credit_note", {"kind": "credit_note"}),
         ("customer={other}", {"customer": "other"}),
         ("customer={other}&kind=sales_order", {"customer": "other", "kind": "sales_order"}),
         ("number=0", {"number__icontains": "0"}),
