@@ -4,10 +4,12 @@ sizes, scripts and rounding. Every one: schema-valid and 0 fatal rule failures; 
 totals are the document's own, each amount written with the currency's minor unit."""
 
 import datetime
+import io
 from collections.abc import Callable
 from decimal import Decimal as D
 
 import pytest
+from pypdf import PdfReader
 
 from solabooks.activity.services import Actor
 from solabooks.documents.lines import LineInput
@@ -15,6 +17,7 @@ from solabooks.documents.payments import record_payment
 from solabooks.documents.services import transition_document
 from solabooks.einvoice.readiness import missing_for_einvoice
 from solabooks.einvoice.services import einvoice_xml
+from solabooks.pdf.services import document_pdf
 from solabooks.projects.invoicing import PER_ENTRY, invoice_approved_time
 from tests.factories import make_document, make_project_with_time
 
@@ -431,3 +434,34 @@ def test_the_amount_check_itself_catches_what_it_should():
     assert problems("12.50", "0.333") == []
     assert problems("12", "333.5", "JPY") == []
     assert problems("12.00", "3", "JPY") == ["LineTotalAmount: '12.00'"]
+
+
+def test_text_pasted_with_control_characters_still_makes_a_valid_e_invoice(official_validator):
+    """A word processor's line break (vertical tab), a form feed or an escape pasted into a
+    description, a name or the notes is stored as typed; XML 1.0 cannot carry those
+    characters at all, so the e-invoice writes a space for each instead of failing (which
+    would fail every download of the PDF)."""
+    business = ready_business(legal_name="Northwind\x0cStudio SARL")
+    customer = ready_customer(business, name="Jane's\x1bBakery", billing_address="Hof 2\x0b")
+    document = make_document(
+        customer=customer,
+        notes="First line\x0bsecond line",
+        lines=[line("Design\x0bphase\ufffetwo", "1", "100", "20")],
+    )
+    xml = einvoice_xml(document)
+    found = official_validator.problems(xml)
+    assert found["schema"] == [] and found["fatal"] == [], found
+    root = parse(xml)
+    assert root.xpath("//ram:SpecifiedTradeProduct/ram:Name/text()", namespaces=NS) == [
+        "Design phase two"
+    ]
+    assert root.xpath("//ram:IncludedNote/ram:Content/text()", namespaces=NS) == [
+        "First line second line"
+    ]
+    assert root.xpath("//ram:SellerTradeParty/ram:Name/text()", namespaces=NS) == [
+        "Northwind Studio SARL"
+    ]
+    assert root.xpath("//ram:BuyerTradeParty/ram:Name/text()", namespaces=NS) == ["Jane's Bakery"]
+    # And so the PDF that carries it renders (before the fix every download failed).
+    pdf = document_pdf(document=document)
+    assert PdfReader(io.BytesIO(pdf)).attachments["factur-x.xml"] == [xml]
