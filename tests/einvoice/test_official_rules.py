@@ -144,6 +144,32 @@ def reverse_charge_with_its_own_words():
     return document, {"tax_total": D("0")}
 
 
+def standard_rated_and_reverse_charge_lines():
+    customer = ready_customer(ready_business())
+    document = make_document(
+        customer=customer,
+        lines=[
+            line("Local service", "1", "100", "20"),
+            line("Cross-border", "1", "50", category="AE"),
+        ],
+    )
+    return document, {"subtotal": D("150.00"), "tax_total": D("20.00")}
+
+
+def a_free_line_and_a_tiny_quantity():
+    customer = ready_customer(ready_business())
+    document = make_document(
+        customer=customer,
+        lines=[
+            line("Free sample", "1", "0", "20"),
+            line("Tiny part", "0.0001", "1000", "20"),  # 0.10
+            line("Machine", "1", "123456789.99", "20"),
+        ],
+    )
+    # 123,456,790.09 × 20% = 24,691,358.018 → 24,691,358.02
+    return document, {"subtotal": D("123456790.09"), "tax_total": D("24691358.02")}
+
+
 def not_subject_with_a_registration_id():
     business = ready_business(vat_id="", registration_id="RCS Paris 303 265 045")
     customer = ready_customer(business, vat_id="")
@@ -328,6 +354,8 @@ CASES: dict[str, Case] = {
         zero_rated_and_exempt_lines,
         reverse_charge_with_both_vat_ids,
         reverse_charge_with_its_own_words,
+        standard_rated_and_reverse_charge_lines,
+        a_free_line_and_a_tiny_quantity,
         not_subject_with_a_registration_id,
         in_us_dollars,
         in_yen_without_a_minor_unit,
