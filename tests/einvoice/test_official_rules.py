@@ -162,12 +162,12 @@ def a_free_line_and_a_tiny_quantity():
         customer=customer,
         lines=[
             line("Free sample", "1", "0", "20"),
-            line("Tiny part", "0.0001", "1000", "20"),  # 0.10
+            line("Tiny part", "0.001", "1000", "20"),  # the smallest quantity: 1.00
             line("Machine", "1", "123456789.99", "20"),
         ],
     )
-    # 123,456,790.09 × 20% = 24,691,358.018 → 24,691,358.02
-    return document, {"subtotal": D("123456790.09"), "tax_total": D("24691358.02")}
+    # 123,456,790.99 × 20% = 24,691,358.198 → 24,691,358.20
+    return document, {"subtotal": D("123456790.99"), "tax_total": D("24691358.20")}
 
 
 def not_subject_with_a_registration_id():
