@@ -41,7 +41,7 @@ FACTURX_VERSION = "1.0"
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
     return _NOT_IN_XML.sub(" ", text)
 
 
@@ -62,7 +62,7 @@ class _Builder:
     def sub(parent, name: str, text: str | None = None, ns: str = RAM, **attrs):
         element = etree.SubElement(parent, f"{{{ns}}}{name}", **attrs)
         if text is not None:
-            element.text = _xml_text(text)
+            element.text = xml_text(text)
         return element
 
     def amount(self, parent, name: str, value: Decimal, *, with_currency: bool = False):

@@ -111,6 +111,9 @@ def test_the_xml_is_an_associated_file_with_the_data_relationship(invoice):
 
 def test_the_xmp_says_pdf_a_3b_and_declares_the_factur_x_properties(invoice):
     xmp = xmp_of(reader_of(document_pdf(document=invoice)))
+    # One rdf:RDF in the packet (XMP allows no more), the Factur-X properties inside it.
+    (rdf,) = xmp.xpath("/x:xmpmeta/rdf:RDF", namespaces={**XMP_NS, "x": "adobe:ns:meta/"})
+    assert rdf.xpath("rdf:Description/fx:ConformanceLevel", namespaces=XMP_NS)
     ids = xmp.xpath("//rdf:Description[@pdfaid:part]", namespaces=XMP_NS)
     assert len(ids) == 1
     assert ids[0].get(f"{{{XMP_NS['pdfaid']}}}part") == "3"
