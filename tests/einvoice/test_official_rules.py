@@ -342,10 +342,28 @@ def due_date_and_terms():
     return document, None
 
 
-# TODO(lead, issue 13): a credit note for an invoice (Kind.CREDIT_NOTE, type code 381,
-# BG-3 naming the invoice) goes here once issue13-credit's service is on main:
-#     def credit_note_for_an_invoice(): ... return credit_note, {...}
-# and add it to CASES; assert_valid_einvoice applies unchanged.
+def credit_note_for_an_invoice():
+    """Voiding a sent invoice issues its credit note (type 381, BG-3 naming the invoice),
+    with the invoice's lines: several categories, so the breakdown is checked too."""
+    customer = ready_customer(ready_business())
+    credit_note = make_document(
+        customer=customer,
+        kind="credit_note",
+        lines=[
+            line("Consulting", "2", "450", "20"),
+            line("Books", "3", "12.35", "5.5"),
+            line("Export", "1", "99", "0", "Z"),
+        ],
+    )
+    xml = einvoice_xml(credit_note)
+    root = parse(xml)
+    assert root.xpath("//rsm:ExchangedDocument/ram:TypeCode/text()", namespaces=NS) == ["381"]
+    referenced = root.xpath(
+        "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID/text()", namespaces=NS
+    )
+    assert referenced == [credit_note.source_document.number]
+    return credit_note, {"number": "CN-0001", "total": credit_note.source_document.total}
+
 
 CASES: dict[str, Case] = {
     case.__name__: case
@@ -373,6 +391,7 @@ CASES: dict[str, Case] = {
         business_with_iban_without_bic,
         time_from_a_project,
         due_date_and_terms,
+        credit_note_for_an_invoice,
     )
 }
 
