@@ -30,6 +30,14 @@ TAX_CATEGORY_CHOICES = [(BY_RATE, "Standard / zero (by rate)"), *TaxCategory.cho
 REASON_CATEGORIES = (TaxCategory.EXEMPT, TaxCategory.REVERSE_CHARGE, TaxCategory.NOT_SUBJECT)
 
 
+class DefaultedChoiceField(forms.ChoiceField):
+    """A choice that may be left out and then means its initial value: a blank added row
+    that does not post it is still blank (the formset skips it) rather than "changed"."""
+
+    def has_changed(self, initial, data) -> bool:
+        return data not in self.empty_values and super().has_changed(initial, data)
+
+
 class LineForm(forms.Form):
     description = forms.CharField(
         max_length=MAX_DESCRIPTION, widget=_labelled(forms.TextInput, "Description")
@@ -57,8 +65,10 @@ class LineForm(forms.Form):
             "max_value": "A tax rate is a percentage from 0 to 100.",
         },
     )
-    unit_code = forms.ChoiceField(
+    # Not required: a post without it (an older page, a script) counts units (C62).
+    unit_code = DefaultedChoiceField(
         choices=UnitCode.choices,
+        required=False,
         initial=UnitCode.ONE,
         label="Unit",
         widget=_labelled(forms.Select, "Unit"),
