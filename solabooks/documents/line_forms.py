@@ -25,7 +25,7 @@ def _labelled(widget: type[forms.Widget], label: str) -> forms.Widget:
 # a line valid; exempt, reverse-charge and out-of-scope lines are chosen explicitly.
 BY_RATE = ""
 AUTOMATIC_CATEGORIES = (TaxCategory.STANDARD, TaxCategory.ZERO)
-TAX_CATEGORY_CHOICES = [(BY_RATE, "Standard / zero (by rate)"), *TaxCategory.choices]
+TAX_CATEGORY_CHOICES = [(BY_RATE, "By rate"), *TaxCategory.choices]
 # Categories whose lines say why they carry no VAT (printed, and the e-invoice's BT-120).
 REASON_CATEGORIES = (TaxCategory.EXEMPT, TaxCategory.REVERSE_CHARGE, TaxCategory.NOT_SUBJECT)
 

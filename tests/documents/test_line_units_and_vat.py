@@ -39,7 +39,7 @@ def test_the_editor_offers_unit_category_and_reason(owner_client, customer):
     assert 'name="lines-0-unit_code"' in html and '<option value="HUR">Hour</option>' in html
     assert '<option value="C62" selected>Unit</option>' in html
     assert 'name="lines-0-tax_category"' in html
-    assert '<option value="" selected>Standard / zero (by rate)</option>' in html
+    assert '<option value="" selected>By rate</option>' in html
     assert 'name="lines-0-tax_exemption_reason"' in html
     # The "Add line" template has them too.
     assert 'name="lines-__prefix__-tax_category"' in html
