@@ -129,7 +129,11 @@ def _product_entry() -> str | None:
             if not relative.startswith(PASS_THROUGH):
                 names.append(f"{relative}:{frame.f_code.co_name}")
         frame = frame.f_back
-    if not names or names[-1].split(":")[0].endswith("models.py") or names[-1] in BUILDING_BLOCKS:
+    outermost = names[-1].split(":")[0] if names else ""
+    # A data migration upgrades stored rows to a new schema: no one did anything to record.
+    if not names or outermost.endswith("models.py") or "/migrations/" in outermost:
+        return None
+    if names[-1] in BUILDING_BLOCKS:
         return None
     names.reverse()
     return " > ".join(dict.fromkeys(names[:5]))

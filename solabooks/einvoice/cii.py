@@ -8,6 +8,7 @@ Amounts are written with the currency's minor unit (two decimals, none for JPY),
 floats; quantities and unit prices keep their own decimals, which the standard allows.
 """
 
+import re
 from decimal import Decimal
 
 from lxml import etree
@@ -33,6 +34,17 @@ FACTURX_CONFORMANCE = "EN 16931"
 FACTURX_VERSION = "1.0"
 
 
+# What XML 1.0 cannot carry at all: control characters other than tab, newline and
+# carriage return, lone surrogates, U+FFFE and U+FFFF. People paste them into descriptions,
+# names and notes (a word processor's line break is a vertical tab); the database keeps
+# them and the PDF prints around them, so the XML writes a space for each rather than fail.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    return _NOT_IN_XML.sub(" ", text)
+
+
 def _decimal_text(value: Decimal) -> str:
     """A quantity, price or rate as plain digits: 2, 0.333, 5.5 (never 2E+1)."""
     text = f"{Decimal(value).normalize():f}"
@@ -50,7 +62,7 @@ class _Builder:
     def sub(parent, name: str, text: str | None = None, ns: str = RAM, **attrs):
         element = etree.SubElement(parent, f"{{{ns}}}{name}", **attrs)
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
     def amount(self, parent, name: str, value: Decimal, *, with_currency: bool = False):

@@ -7,7 +7,9 @@ identification in the XMP); pdf.services passes it what this module returns.
 
 from xml.sax.saxutils import escape
 
-from .cii import FACTURX_CONFORMANCE, FACTURX_VERSION
+from lxml import etree
+
+from .cii import FACTURX_CONFORMANCE, FACTURX_VERSION, xml_text
 
 ATTACHMENT_NAME = "factur-x.xml"
 # PDF 2.0 / PDF/A-3 AFRelationship: the XML is the invoice's data in another form.
@@ -56,3 +58,30 @@ def facturx_xmp() -> bytes:
         "</rdf:Description>"
         "</rdf:RDF>"
     ).encode()
+
+
+def facturx_metadata(metadata):
+    """A copy of a WeasyPrint DocumentMetadata whose XMP packet also holds the Factur-X
+    properties, inside WeasyPrint's own rdf:RDF: XMP allows one rdf:RDF per packet, and
+    WeasyPrint's `xmp_metadata` list would add a second one beside it."""
+    from weasyprint.pdf.metadata import DocumentMetadata
+
+    class FacturXMetadata(DocumentMetadata):
+        def generate_rdf_metadata(self, variant, version, conformance) -> bytes:
+            # Both inputs are made here (WeasyPrint's packet, our block): no entities, no
+            # network, whatever they contain.
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            own = super().generate_rdf_metadata(variant, version, conformance)
+            rdf = etree.fromstring(own, parser)
+            rdf.extend(list(etree.fromstring(facturx_xmp(), parser)))
+            return etree.tostring(rdf)
+
+    fields = vars(metadata).copy()
+    # The title, authors and description come from names staff typed; a character XML
+    # cannot carry (a pasted vertical tab) would make the whole XMP packet unreadable.
+    for name in ("title", "description"):
+        if fields.get(name):
+            fields[name] = xml_text(fields[name])
+    fields["authors"] = [xml_text(author) for author in fields.get("authors") or []]
+    fields["keywords"] = [xml_text(keyword) for keyword in fields.get("keywords") or []]
+    return FacturXMetadata(**fields)

@@ -142,8 +142,8 @@ def render_document_pdf(*, document) -> bytes:
     ).render()
     if xml is None:
         return rendered.write_pdf()
+    rendered.metadata = pdfa.facturx_metadata(rendered.metadata)
     rendered.metadata.title = f"{document.get_kind_display()} {document.number}"
-    rendered.metadata.xmp_metadata.append(pdfa.facturx_xmp())
     attachment = Attachment(
         string=xml,
         name=pdfa.ATTACHMENT_NAME,
