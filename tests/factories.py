@@ -151,3 +151,36 @@ def make_project_with_time(*, customer, staff=None, name: str = "Website redesig
         "approved": approved,
         "approval_request": approval_request,
     }
+
+
+# What an EN 16931 e-invoice needs of the seller and the buyer (einvoice.readiness), valid
+# by the settings' and customer form's own checks (core.identifiers).
+EINVOICE_SELLER = {
+    "legal_name": "Acme Trading GmbH",
+    "vat_id": "DE136695976",
+    "registration_id": "HRB 12345",
+    "address": "Hauptstraße 1",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "iban": "DE89370400440532013000",
+    "bic": "DEUTDEFF",
+}
+EINVOICE_BUYER = {
+    "billing_address": "1 rue de Rivoli",
+    "postcode": "75001",
+    "city": "Paris",
+    "country": "FR",
+    "vat_id": "FR40303265045",
+    "buyer_reference": "PO-4711",
+}
+
+
+def make_einvoice_ready(*, organization, customers=()) -> None:
+    """Give a business (and some of its customers) everything an e-invoice needs, as test
+    set-up: a row update, like the factories', with no Activity of its own."""
+    Organization.objects.filter(pk=organization.pk).update(**EINVOICE_SELLER)
+    organization.refresh_from_db()
+    for customer in customers:
+        Customer.objects.filter(pk=customer.pk).update(**EINVOICE_BUYER)
+        customer.refresh_from_db()

@@ -22,6 +22,7 @@ class Verb(models.TextChoices):
     EMAIL_RETRYING = "email_retrying", "Email delivery retrying"
     VIEWED = "viewed", "Viewed by customer"
     PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
+    EINVOICE_DOWNLOADED = "einvoice_downloaded", "E-invoice XML downloaded"
     QUOTE_ACCEPTED = "quote_accepted", "Quote accepted"
     QUOTE_DECLINED = "quote_declined", "Quote declined"
     QUOTE_CONVERTED = "quote_converted", "Quote converted"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
+from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -21,7 +22,8 @@ from solabooks.core.money import CURRENCY_CHOICES
 from solabooks.customers.forms import ADDRESS_MAX, NOTES_MAX
 from solabooks.customers.models import Customer
 from solabooks.documents.forms import FIRST_YEAR, LAST_YEAR, MAX_TEXT
-from solabooks.documents.models import Document, Kind, PaymentMethod, State
+from solabooks.documents.lines import MAX_EXEMPTION_REASON
+from solabooks.documents.models import Document, Kind, PaymentMethod, State, TaxCategory, UnitCode
 from solabooks.documents.selectors import credit_note_of
 from solabooks.documents.services import MAX_DESCRIPTION, MAX_LINES
 from solabooks.documents.states import STAFF_ACTIONS, available_actions
@@ -147,11 +149,25 @@ class ErrorSerializer(serializers.Serializer):
 # --- Customers -------------------------------------------------------------------------
 
 
+class CountryOutField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code, "" when none was given."""
+
+    def to_representation(self, value) -> str:
+        return str(value or "")
+
+
 class CustomerOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     email = serializers.EmailField()
-    billing_address = serializers.CharField()
+    billing_address = serializers.CharField(help_text="Street address lines.")
+    postcode = serializers.CharField()
+    city = serializers.CharField()
+    country = CountryOutField(help_text='ISO 3166-1 alpha-2 code, "" when not given.')
+    vat_id = serializers.CharField(help_text="With its country code, e.g. FR40303265045.")
+    buyer_reference = serializers.CharField(
+        help_text="Their purchase order number or routing id (e-invoice BT-10)."
+    )
     currency = serializers.CharField()
     notes = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -168,7 +184,37 @@ class CustomerUpdateOutSerializer(CustomerOutSerializer):
 class CustomerInSerializer(serializers.Serializer):
     name = Text(max_length=200)
     email = Email(max_length=254)
-    billing_address = Text(max_length=ADDRESS_MAX, allow_blank=True, required=False, default="")
+    billing_address = Text(
+        max_length=ADDRESS_MAX,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Street address lines.",
+    )
+    postcode = Text(max_length=20, allow_blank=True, required=False, default="")
+    city = Text(max_length=100, allow_blank=True, required=False, default="")
+    country = serializers.ChoiceField(
+        choices=list(countries),
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="ISO 3166-1 alpha-2 code, e.g. DE; needed for e-invoices.",
+    )
+    vat_id = Text(
+        max_length=30,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Checked with its country's check digits in the EU; spaces and dots are "
+        "removed. Without a country code, the customer's country's is put in front.",
+    )
+    buyer_reference = Text(
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Their purchase order number or routing id (e.g. a Leitweg-ID).",
+    )
     currency = serializers.ChoiceField(
         choices=CURRENCY_CHOICES,
         required=False,
@@ -197,6 +243,17 @@ class LineOutSerializer(serializers.Serializer):
     unit_price = PriceField(currency="document.currency")
     tax_rate = serializers.DecimalField(
         max_digits=5, decimal_places=2, normalize_output=True, help_text="Percent, 0 to 100."
+    )
+    unit_code = serializers.ChoiceField(
+        choices=UnitCode.choices, help_text="UN/ECE Recommendation 20: C62 one, HUR hour…"
+    )
+    tax_category = serializers.ChoiceField(
+        choices=TaxCategory.choices,
+        help_text="UNTDID 5305: S standard, Z zero rated, E exempt, AE reverse charge, "
+        "O not subject to VAT.",
+    )
+    tax_exemption_reason = serializers.CharField(
+        help_text="Why an E, AE or O line carries no VAT (printed on the document)."
     )
     line_subtotal = MoneyField(currency="document.currency")
     line_tax = MoneyField(currency="document.currency")
@@ -256,6 +313,28 @@ class LineInSerializer(serializers.Serializer):
     unit_price = PlainDecimalField(max_digits=14, decimal_places=3)
     tax_rate = PlainDecimalField(
         max_digits=5, decimal_places=2, required=False, help_text="Percent, 0 to 100."
+    )
+    unit_code = serializers.ChoiceField(
+        choices=UnitCode.choices,
+        required=False,
+        default=UnitCode.ONE,
+        help_text="UN/ECE Recommendation 20 unit; defaults to C62 (one). HUR for hours.",
+    )
+    tax_category = serializers.ChoiceField(
+        choices=TaxCategory.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Left out or empty: S when tax_rate is above 0, else Z. E, AE and O lines "
+        "have tax_rate 0; E needs tax_exemption_reason.",
+    )
+    tax_exemption_reason = Text(
+        max_length=MAX_EXEMPTION_REASON,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why an E, AE or O line carries no VAT; exempt lines of one document share "
+        "one reason.",
     )
 
 

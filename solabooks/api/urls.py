@@ -71,6 +71,11 @@ v1 = [
         name="api-document-convert",
     ),
     path("documents/<int:pk>/send", links.DocumentSendView.as_view(), name="api-document-send"),
+    path(
+        "documents/<int:pk>/einvoice.xml",
+        documents.DocumentEinvoiceXmlView.as_view(),
+        name="api-document-einvoice-xml",
+    ),
     path("documents/<int:pk>/links/", links.DocumentLinksView.as_view(), name="api-document-links"),
     path("links/<int:pk>/revoke", links.LinkRevokeView.as_view(), name="api-link-revoke"),
     path(

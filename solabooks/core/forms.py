@@ -41,3 +41,24 @@ class IdField(forms.IntegerField):
         kwargs.setdefault("max_value", MAX_ID)
         kwargs.setdefault("widget", forms.HiddenInput)
         super().__init__(**kwargs)
+
+
+def country_field(**kwargs) -> forms.ChoiceField:
+    """An optional ISO 3166-1 country, chosen from django-countries' list by name."""
+    from django_countries import countries
+
+    kwargs.setdefault("required", False)
+    return forms.TypedChoiceField(
+        choices=lambda: [("", "—")] + list(countries),
+        empty_value="",
+        error_messages={"invalid_choice": "Choose a country from the list."},
+        **kwargs,
+    )
+
+
+def identifier_field(*, max_length: int, **kwargs) -> forms.CharField:
+    """An optional code (VAT identifier, IBAN, BIC): typed with any spacing, checked and
+    compacted by solabooks.core.identifiers; no spelling help from the browser."""
+    kwargs.setdefault("required", False)
+    attrs = {"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"}
+    return forms.CharField(max_length=max_length, widget=forms.TextInput(attrs=attrs), **kwargs)

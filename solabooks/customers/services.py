@@ -8,13 +8,25 @@ from django.db import transaction
 
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
+from solabooks.core import identifiers
 from solabooks.core.errors import DomainError
 from solabooks.core.money import CURRENCY_MINOR_UNITS
 
 from .forms import ADDRESS_MAX, NOTES_MAX
 from .models import Customer
 
-EDITABLE_FIELDS = ("name", "email", "billing_address", "currency", "notes")
+EDITABLE_FIELDS = (
+    "name",
+    "email",
+    "billing_address",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+    "buyer_reference",
+    "currency",
+    "notes",
+)
 
 
 @dataclass
@@ -28,7 +40,17 @@ class CustomerChange:
 
 
 def _clean(
-    *, name: str, email: str, billing_address: str, currency: str, notes: str
+    *,
+    name: str,
+    email: str,
+    billing_address: str,
+    currency: str,
+    notes: str,
+    postcode: str = "",
+    city: str = "",
+    country: str = "",
+    vat_id: str = "",
+    buyer_reference: str = "",
 ) -> dict[str, str]:
     """The same rules as CustomerForm, for callers that are not a form (API, imports)."""
     name = (name or "").strip()
@@ -49,13 +71,27 @@ def _clean(
         raise DomainError(f"The billing address can be at most {ADDRESS_MAX} characters.")
     if len(notes or "") > NOTES_MAX:
         raise DomainError(f"Notes can be at most {NOTES_MAX} characters.")
+    country = identifiers.clean_country(country)
     return {
         "name": name,
         "email": email,
         "billing_address": (billing_address or "").strip(),
+        "postcode": identifiers.clean_text(postcode, label="The postcode", max_length=20),
+        "city": identifiers.clean_text(city, label="The city", max_length=100),
+        "country": country,
+        "vat_id": identifiers.clean_vat_id(vat_id, country=country),
+        "buyer_reference": identifiers.clean_text(
+            buyer_reference, label="The buyer reference", max_length=100
+        ),
         "currency": currency,
         "notes": (notes or "").strip(),
     }
+
+
+def stored_value(customer: Customer, field_name: str):
+    """A field as the service takes it: a CountryField's Country object as its code."""
+    value = getattr(customer, field_name)
+    return str(value or "") if field_name == "country" else value
 
 
 @transaction.atomic
@@ -68,6 +104,11 @@ def create_customer(
     billing_address: str = "",
     currency: str | None = None,
     notes: str = "",
+    postcode: str = "",
+    city: str = "",
+    country: str = "",
+    vat_id: str = "",
+    buyer_reference: str = "",
 ) -> Customer:
     values = _clean(
         name=name,
@@ -75,6 +116,11 @@ def create_customer(
         billing_address=billing_address,
         currency=currency or organization.default_currency,
         notes=notes,
+        postcode=postcode,
+        city=city,
+        country=country,
+        vat_id=vat_id,
+        buyer_reference=buyer_reference,
     )
     customer = Customer.objects.create(organization=organization, **values)
     record_activity(
@@ -97,9 +143,23 @@ def update_customer(
     billing_address: str = "",
     currency: str,
     notes: str = "",
+    postcode: str = "",
+    city: str = "",
+    country: str = "",
+    vat_id: str = "",
+    buyer_reference: str = "",
 ) -> CustomerChange:
     values = _clean(
-        name=name, email=email, billing_address=billing_address, currency=currency, notes=notes
+        name=name,
+        email=email,
+        billing_address=billing_address,
+        currency=currency,
+        notes=notes,
+        postcode=postcode,
+        city=city,
+        country=country,
+        vat_id=vat_id,
+        buyer_reference=buyer_reference,
     )
     # Compare against the row as it is now (locked), not the caller's possibly stale copy,
     # so two staff saving at once cannot both miss an email change.
@@ -108,7 +168,7 @@ def update_customer(
         .select_related("organization")
         .get(pk=customer.pk, organization_id=customer.organization_id)
     )
-    changed = [f for f in EDITABLE_FIELDS if getattr(current, f) != values[f]]
+    changed = [f for f in EDITABLE_FIELDS if stored_value(current, f) != values[f]]
     result = CustomerChange(customer=current, changed=changed)
     if not changed:
         return result

@@ -71,7 +71,9 @@ class CustomerEditView(CustomerMixin, TemplateView):
         customer = self.get_customer()
         kwargs.setdefault(
             "form",
-            CustomerForm(initial={f: getattr(customer, f) for f in services.EDITABLE_FIELDS}),
+            CustomerForm(
+                initial={f: services.stored_value(customer, f) for f in services.EDITABLE_FIELDS}
+            ),
         )
         return super().get_context_data(**kwargs)
 

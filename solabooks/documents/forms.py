@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 
 from solabooks.core.forms import DecimalField
 from solabooks.core.money import CURRENCY_CHOICES, minor_unit_error, round_money
-from solabooks.core.numbers import plain_text
 from solabooks.customers.models import Customer
 
+# The line items have their own module; the pages and the lint tests find them here too.
+from .line_forms import LineForm, LineFormSet, line_initial  # noqa: F401
 from .models import STATES_BY_KIND, Document, Kind, PaymentMethod
-from .services import MAX_AMOUNT, MAX_DESCRIPTION, MAX_LINES, LineInput
 
 MAX_TEXT = 5000  # notes and terms: generous, but a form post is not a place for a novel
 # Dates outside these years are typos (and 9999-12-31 + 30 days would not even exist).
@@ -127,122 +127,6 @@ class DocumentForm(forms.Form):
             if issue_date and value and value < issue_date:
                 self.add_error(name, f"The {label} cannot be before the issue date.")
         return data
-
-
-def _labelled(widget: type[forms.Widget], label: str) -> forms.Widget:
-    """The line inputs sit under one table header, so each carries its own accessible name."""
-    return widget(attrs={"aria-label": label})
-
-
-class LineForm(forms.Form):
-    description = forms.CharField(
-        max_length=MAX_DESCRIPTION, widget=_labelled(forms.TextInput, "Description")
-    )
-    # Digits follow the DocumentLine columns, so nothing valid here can overflow them.
-    quantity = DecimalField(
-        max_digits=12, decimal_places=3, widget=_labelled(forms.NumberInput, "Quantity")
-    )
-    unit_price = DecimalField(
-        max_digits=14,
-        decimal_places=3,
-        label="Unit price",
-        widget=_labelled(forms.NumberInput, "Unit price"),
-    )
-    tax_rate = DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        initial=Decimal("0"),
-        label="Tax %",
-        widget=_labelled(forms.NumberInput, "Tax %"),
-        error_messages={
-            "min_value": "A tax rate is a percentage from 0 to 100.",
-            "max_value": "A tax rate is a percentage from 0 to 100.",
-        },
-    )
-
-    def clean_description(self) -> str:
-        value = self.cleaned_data["description"].strip()
-        if not value:
-            raise ValidationError("Describe the line.")
-        return value
-
-    def clean_quantity(self) -> Decimal:
-        value = self.cleaned_data["quantity"]
-        if value <= 0:
-            raise ValidationError("The quantity must be greater than zero.")
-        return value
-
-    def clean_unit_price(self) -> Decimal:
-        value = self.cleaned_data["unit_price"]
-        if value < 0:
-            raise ValidationError("The unit price cannot be negative.")
-        return value
-
-    def clean(self) -> dict:
-        data = super().clean()
-        quantity, price = data.get("quantity"), data.get("unit_price")
-        tax = data.get("tax_rate") or Decimal("0")
-        if quantity and price is not None and quantity * price * (100 + tax) / 100 >= MAX_AMOUNT:
-            self.add_error("unit_price", "This line's amount is too large.")
-        return data
-
-    def line_input(self) -> LineInput:
-        data = self.cleaned_data
-        return LineInput(
-            description=data["description"],
-            quantity=data["quantity"],
-            unit_price=data["unit_price"],
-            tax_rate=data.get("tax_rate") or Decimal("0"),
-        )
-
-
-class BaseLineFormSet(forms.BaseFormSet):
-    default_error_messages = {
-        "too_many_forms": "A document can have at most %(num)d lines.",
-        "too_few_forms": "A document needs at least one line.",
-    }
-
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        if not self.line_inputs():
-            raise ValidationError("A document needs at least one line.")
-
-    def line_inputs(self) -> list[LineInput]:
-        """The filled-in, not-removed lines, in order (blank added rows are skipped)."""
-        return [
-            form.line_input()
-            for form in self.forms
-            if form not in self.deleted_forms and form.cleaned_data
-        ]
-
-
-LineFormSet = forms.formset_factory(
-    LineForm,
-    formset=BaseLineFormSet,
-    extra=0,
-    min_num=1,
-    validate_min=True,
-    max_num=MAX_LINES,
-    validate_max=True,
-    # Never build more forms than that, whatever TOTAL_FORMS claims.
-    absolute_max=MAX_LINES + 1,
-    can_delete=True,
-)
-
-
-def line_initial(document: Document) -> list[dict]:
-    return [
-        {
-            "description": line.description,
-            "quantity": plain_text(line.quantity),
-            "unit_price": plain_text(line.unit_price),
-            "tax_rate": plain_text(line.tax_rate),
-        }
-        for line in document.lines.all()
-    ]
 
 
 class ReassignForm(forms.Form):

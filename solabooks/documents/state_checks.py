@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from solabooks.core.errors import InvalidTransition
+from solabooks.core.errors import DomainError, InvalidTransition
 
 from .models import Document, Kind, State
 
@@ -82,7 +82,22 @@ def _past_validity(document: Document, facts: Facts, transition) -> str | None:
     return f"{document.number} is still valid; it expires after its valid-until date."
 
 
+def _einvoice_valid(document: Document, facts: Facts, transition) -> str | None:
+    """An invoice that carries e-invoice data leaves only with XML that passes the Factur-X
+    schema (einvoice.services.check_einvoice_before_sending says why not)."""
+    # Imported here: the einvoice app builds on the documents app.
+    from solabooks.einvoice.services import check_einvoice_before_sending
+
+    try:
+        check_einvoice_before_sending(document)
+    except DomainError as error:
+        return error.message
+    return None
+
+
 UNPAID = Guard("UNPAID", "invalid_transition", _unpaid, hides_button=True)
+# Sending or marking as sent: the button stays, a click says what failed.
+EINVOICE_VALID = Guard("EINVOICE_VALID", "einvoice_invalid", _einvoice_valid)
 SHOWN_VERSION = Guard("SHOWN_VERSION", "stale_version", _shown_version)
 SIGNER_NAMED = Guard("SIGNER_NAMED", "signer_required", _signer_named)
 # The business's today (Organization.today): the valid-until date is its last day.

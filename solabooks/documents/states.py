@@ -29,6 +29,7 @@ from solabooks.core.errors import InvalidTransition
 from .models import OPEN_INVOICE_STATES, Document, Kind, State
 from .state_checks import (
     CUSTOMER,
+    EINVOICE_VALID,
     PAST_VALIDITY,
     REFUSALS,
     SHOWN_VERSION,
@@ -128,8 +129,14 @@ NO_SIGNATURE_FROM_STAFF = (
 # available_actions).
 TRANSITIONS: dict[str, dict[str, DocumentTransition]] = {
     Kind.INVOICE: {
+        # An invoice leaves (sent by Solabooks or by staff) with its e-invoice schema-valid.
         "mark_sent": DocumentTransition(
-            moves(SENT, DRAFT), STAFF, CHANGED, "Mark as sent", stamps_sent_at=True
+            moves(SENT, DRAFT),
+            STAFF,
+            CHANGED,
+            "Mark as sent",
+            guards=(EINVOICE_VALID,),
+            stamps_sent_at=True,
         ),
         "void": DocumentTransition(
             moves(VOID, DRAFT, SENT),
@@ -145,6 +152,7 @@ TRANSITIONS: dict[str, dict[str, DocumentTransition]] = {
             {**moves(SENT, DRAFT), **stays(SENT, PART_PAID, PAID)},
             SYSTEM,
             Verb.SENT,
+            guards=(EINVOICE_VALID,),
             stamps_sent_at=True,
         ),
         # There is no way to remove a payment today; BY_PAYMENTS would move an invoice

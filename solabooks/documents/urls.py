@@ -1,5 +1,7 @@
 from django.urls import path
 
+from solabooks.einvoice.views import DocumentEinvoiceXmlView
+
 from . import views
 
 # Included at "finance/" (see docs/ARCHITECTURE.md for the names).
@@ -9,6 +11,12 @@ urlpatterns = [
     path("document/<int:pk>/", views.DocumentDetailView.as_view(), name="document-detail"),
     path("document/<int:pk>/edit/", views.DocumentEditView.as_view(), name="document-edit"),
     path("document/<int:pk>/pdf/", views.DocumentPdfView.as_view(), name="document-pdf"),
+    # The e-invoice XML alone (invoices and credit notes with e-invoice data).
+    path(
+        "document/<int:pk>/einvoice.xml",
+        DocumentEinvoiceXmlView.as_view(),
+        name="document-einvoice-xml",
+    ),
     path(
         "document/<int:pk>/activity/",
         views.DocumentActivityView.as_view(),

@@ -31,6 +31,11 @@ urlpatterns = [
     path("payments/<int:pk>/", pages.payment_detail, name="portal-payment"),
     path("documents/<int:pk>/", pages.document_detail, name="portal-document"),
     path("documents/<int:pk>/pdf/", pages.document_pdf, name="portal-document-pdf"),
+    path(
+        "documents/<int:pk>/einvoice.xml",
+        pages.document_einvoice_xml,
+        name="portal-document-einvoice-xml",
+    ),
     path("documents/<int:pk>/decision/", pages.quote_decision, name="portal-quote-decision"),
     path("projects/", projects.project_list, name="portal-projects"),
     path("projects/<int:pk>/", projects.project_detail, name="portal-project"),

@@ -2,8 +2,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 
+from solabooks.core import identifiers
 from solabooks.core.errors import DomainError
-from solabooks.core.forms import IdField
+from solabooks.core.forms import IdField, country_field, identifier_field
 from solabooks.core.money import CURRENCY_CHOICES
 from solabooks.core.passwords import password_field
 
@@ -50,8 +51,34 @@ class OrganizationSettingsForm(forms.Form):
 
     name = forms.CharField(max_length=200, label="Business name")
     address = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=ADDRESS_MAX, required=False
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=ADDRESS_MAX,
+        required=False,
+        label="Street address",
+        help_text="Street and building; postcode, city and country below.",
     )
+    postcode = forms.CharField(max_length=20, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    country = country_field()
+    legal_name = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="As registered, e.g. “Demo Co Ltd”; printed when it differs from the "
+        "business name.",
+    )
+    vat_id = identifier_field(
+        max_length=30,
+        label="VAT identifier",
+        help_text="With its country code, e.g. DE123456789.",
+    )
+    registration_id = forms.CharField(
+        max_length=50,
+        required=False,
+        label="Legal registration identifier (optional)",
+        help_text="Company register number, e.g. HRB 12345.",
+    )
+    iban = identifier_field(max_length=42, label="IBAN (optional)")
+    bic = identifier_field(max_length=14, label="BIC (optional)")
     reply_to_email = forms.EmailField(
         max_length=254,
         required=False,
@@ -90,6 +117,25 @@ class OrganizationSettingsForm(forms.Form):
     allow_portal_setup_from_link = forms.BooleanField(
         required=False, label="Customers may set up a portal account from a secure link"
     )
+
+    def clean(self) -> dict:
+        """The VAT identifier, IBAN and BIC are checked by the service's own rules (check
+        digits, the country's format), so the form and the service never disagree."""
+        data = super().clean()
+        checks = {
+            "vat_id": lambda v: identifiers.clean_vat_id(v, country=data.get("country", "")),
+            "iban": identifiers.clean_iban,
+            "bic": identifiers.clean_bic,
+        }
+        for name, check in checks.items():
+            if name in data:
+                try:
+                    data[name] = check(data[name])
+                except DomainError as error:
+                    self.add_error(name, error.message)
+        if data.get("bic") and not data.get("iban") and "iban" not in self.errors:
+            self.add_error("bic", "Enter the IBAN this BIC belongs to, or leave the BIC empty.")
+        return data
 
     def clean_brand_colour(self) -> str:
         return self.cleaned_data["brand_colour"].lower()

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.api.authentication import KEY_PREFIX, hash_api_key
+from solabooks.core import identifiers
 from solabooks.core.errors import DomainError
 from solabooks.core.money import CURRENCY_MINOR_UNITS
 
@@ -26,7 +27,31 @@ from .models import ApiKey, Membership, Organization, Role, User, hex_colour, nu
 
 # Fields shown on documents, links and PDFs: changing one bumps branding_version so cached
 # PDFs are rendered again.
-BRANDING_FIELDS = frozenset({"name", "address", "reply_to_email", "logo", "brand_colour"})
+BRANDING_FIELDS = frozenset(
+    {
+        "name",
+        "address",
+        "reply_to_email",
+        "logo",
+        "brand_colour",
+        # The invoicing details (printed, and in the e-invoice).
+        "postcode",
+        "city",
+        "country",
+        "legal_name",
+        "vat_id",
+        "registration_id",
+        "iban",
+        "bic",
+    }
+)
+# The invoicing details: one line of text each, at most their column's length.
+INVOICING_TEXT_FIELDS = {
+    "legal_name": ("The legal name", 200),
+    "registration_id": ("The legal registration identifier", 50),
+    "postcode": ("The postcode", 20),
+    "city": ("The city", 100),
+}
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 LOGO_MAX_SIDE = 4000
 DAMAGED_LOGO = "That file could not be read as a PNG, JPEG or WebP image. It may be damaged."
@@ -140,8 +165,34 @@ def _clean_settings(values: dict) -> dict:
             _check(number_prefix, value)
         elif field == "allow_portal_setup_from_link":
             value = bool(value)
+        elif field in INVOICING_TEXT_FIELDS:
+            label, max_length = INVOICING_TEXT_FIELDS[field]
+            value = identifiers.clean_text(value, label=label, max_length=max_length)
+        elif field == "country":
+            value = identifiers.clean_country(value)
+        elif field == "iban":
+            value = identifiers.clean_iban(value)
+        elif field == "bic":
+            value = identifiers.clean_bic(value)
         cleaned[field] = value
     return cleaned
+
+
+def _clean_payment_account(org: Organization, values: dict) -> None:
+    """The VAT identifier is read with the country it belongs to (the new one when both
+    change), and a BIC only goes with an IBAN."""
+    if "vat_id" in values:
+        country = values.get("country", str(org.country or ""))
+        values["vat_id"] = identifiers.clean_vat_id(values["vat_id"], country=country)
+    iban = values.get("iban", org.iban)
+    if values.get("bic", org.bic) and not iban:
+        raise DomainError("Enter the IBAN the BIC belongs to, or leave the BIC empty.")
+
+
+def _stored(org: Organization, field: str):
+    value = getattr(org, field)
+    # A CountryField gives a Country object; compare its code.
+    return str(value or "") if field == "country" else value
 
 
 @transaction.atomic
@@ -161,6 +212,14 @@ def update_organization(
     sales_order_prefix: str | None = None,
     receipt_prefix: str | None = None,
     allow_portal_setup_from_link: bool | None = None,
+    legal_name: str | None = None,
+    vat_id: str | None = None,
+    registration_id: str | None = None,
+    postcode: str | None = None,
+    city: str | None = None,
+    country: str | None = None,
+    iban: str | None = None,
+    bic: str | None = None,
     logo: UploadedFile | None = None,
     remove_logo: bool = False,
 ) -> Organization:
@@ -184,6 +243,14 @@ def update_organization(
                 "sales_order_prefix": sales_order_prefix,
                 "receipt_prefix": receipt_prefix,
                 "allow_portal_setup_from_link": allow_portal_setup_from_link,
+                "legal_name": legal_name,
+                "vat_id": vat_id,
+                "registration_id": registration_id,
+                "postcode": postcode,
+                "city": city,
+                "country": country,
+                "iban": iban,
+                "bic": bic,
             }.items()
             if value is not None
         }
@@ -191,7 +258,8 @@ def update_organization(
     logo_extension = validate_logo(logo) if logo is not None else None
     # The row lock makes branding_version += 1 safe against a concurrent save.
     org = Organization.objects.select_for_update().get(pk=organization.pk)
-    changed = [field for field, value in values.items() if getattr(org, field) != value]
+    _clean_payment_account(org, values)
+    changed = [field for field, value in values.items() if _stored(org, field) != value]
     for field in changed:
         setattr(org, field, values[field])
     old_logo = org.logo.name or None

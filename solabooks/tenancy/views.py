@@ -79,6 +79,7 @@ class OrganizationSettingsView(StaffViewMixin, TemplateView):
             org = self.org
             kwargs["form"] = OrganizationSettingsForm(
                 initial={field: getattr(org, field) for field in SETTINGS_FIELDS}
+                | {"country": str(org.country or "")}
             )
         return super().get_context_data(settings_tab=self.settings_tab, **kwargs)
 
@@ -115,6 +116,15 @@ SETTINGS_FIELDS = (
     "sales_order_prefix",
     "receipt_prefix",
     "allow_portal_setup_from_link",
+    # Invoicing details (the e-invoice's seller).
+    "legal_name",
+    "vat_id",
+    "registration_id",
+    "postcode",
+    "city",
+    "country",
+    "iban",
+    "bic",
 )
 
 

@@ -22,7 +22,7 @@ from solabooks.sharing.models import LinkPurpose, SecureLink
 from solabooks.sharing.services import issue_link, mint_link
 from solabooks.tenancy.models import ApiKey, Membership, Organization, User
 from tests.documents.helpers import document_post
-from tests.factories import make_document, make_project_with_time
+from tests.factories import make_document, make_einvoice_ready, make_project_with_time
 
 from .staff_urls import link_urls, staff_urls
 from .test_no_url_reaches_another_business import id_kinds
@@ -63,7 +63,9 @@ def counts() -> dict:
 @pytest.fixture
 def world(org, owner, manager, customer):
     """An invoice (sent, open), a draft quote, a payment, a project with time (pending,
-    waiting in an open approval request, approved): something for every form and page."""
+    waiting in an open approval request, approved): something for every form and page. The
+    business and customer have e-invoice data, so the XML download answers too."""
+    make_einvoice_ready(organization=org, customers=[customer])
     system = Actor.system()
     invoice = make_document(customer=customer)
     transition_document(document=invoice, action="mark_sent", actor=system)

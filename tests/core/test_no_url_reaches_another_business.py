@@ -20,7 +20,12 @@ from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
 from tests.documents.helpers import document_post
-from tests.factories import MembershipFactory, make_document, make_project_with_time
+from tests.factories import (
+    MembershipFactory,
+    make_document,
+    make_einvoice_ready,
+    make_project_with_time,
+)
 
 from .staff_urls import staff_pk_urls
 
@@ -28,6 +33,9 @@ pytestmark = pytest.mark.django_db
 
 # What the <pk> of a staff URL names, by the route's beginning.
 OBJECT_BY_PREFIX = {
+    # Checked in order: the e-invoice XML exists for invoices only (any other kind is a
+    # 404 for its own business too, tests/einvoice).
+    "finance/document/<int:pk>/einvoice.xml": "invoice",
     "finance/customers/<int:pk>/": "customer",
     "finance/document/<int:pk>/": "document",
     "finance/payments/<int:pk>/": "payment",
@@ -128,7 +136,9 @@ def test_every_staff_pk_url_names_a_known_object():
 
 @pytest.fixture
 def theirs(other_org, other_owner, foreign_customer):
-    """One object of every kind, all belonging to the other business."""
+    """One object of every kind, all belonging to the other business (whose invoices carry
+    e-invoice data, so the XML download answers too)."""
+    make_einvoice_ready(organization=other_org, customers=[foreign_customer])
     system = Actor.system()
     invoice = make_document(customer=foreign_customer)
     transition_document(document=invoice, action="mark_sent", actor=system)
@@ -156,6 +166,7 @@ def theirs(other_org, other_owner, foreign_customer):
     return {
         "customer": [foreign_customer],
         "document": [invoice, paid_invoice, quote, sales_order, receipt],
+        "invoice": [invoice, paid_invoice],
         "payment": [payment],
         "membership": list(Membership.objects.filter(organization=other_org)),
         "api_key": list(ApiKey.objects.filter(organization=other_org)),

@@ -13,7 +13,12 @@ from solabooks.documents.services import transition_document
 from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
-from tests.factories import UserFactory, make_document, make_project_with_time
+from tests.factories import (
+    UserFactory,
+    make_document,
+    make_einvoice_ready,
+    make_project_with_time,
+)
 
 from .staff_urls import staff_urls
 from .test_no_url_reaches_another_business import OWNER_ONLY_PREFIX, id_kinds, snapshot
@@ -38,6 +43,8 @@ SPEC_OWNER_ONLY = {
 
 @pytest.fixture
 def ours(org, owner, manager, customer):
+    # E-invoice data, so the invoice's XML download answers too.
+    make_einvoice_ready(organization=org, customers=[customer])
     system = Actor.system()
     invoice = make_document(customer=customer)
     transition_document(document=invoice, action="mark_sent", actor=system)
@@ -58,6 +65,7 @@ def ours(org, owner, manager, customer):
         "approval_request": work["approval_request"],
         "customer": customer,
         "document": invoice,
+        "invoice": invoice,
         "payment": payment,
         "membership": Membership.objects.get(organization=org, user=manager),
         "api_key": ApiKey.objects.get(organization=org),

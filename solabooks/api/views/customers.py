@@ -94,7 +94,10 @@ class CustomerDetailView(ApiView):
         customer = customer_or_404(self, pk)
         data = self.parse(s.CustomerInSerializer, partial=partial)
         # Fields left out keep their value (PATCH; and currency, optional on PUT too).
-        values = {field: getattr(customer, field) for field in customer_services.EDITABLE_FIELDS}
+        values = {
+            field: customer_services.stored_value(customer, field)
+            for field in customer_services.EDITABLE_FIELDS
+        }
         values.update(data)
         change = customer_services.update_customer(customer=customer, actor=self.actor(), **values)
         body = s.CustomerOutSerializer(change.customer).data

@@ -6,15 +6,18 @@ Part of the staff REST API (see api/views/__init__.py for what every view does).
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from solabooks.documents import selectors as document_selectors
 from solabooks.documents import services as document_services
-from solabooks.documents.models import Document
+from solabooks.documents.models import Document, UnitCode
 from solabooks.documents.services import LineInput, line_inputs_of
+from solabooks.einvoice.downloads import unavailable, xml_response
 
 from .. import serializers as s
 from ..base import ApiView
@@ -54,6 +57,9 @@ def line_inputs(lines: list[dict[str, Any]]) -> list[LineInput]:
             quantity=line["quantity"],
             unit_price=line["unit_price"],
             tax_rate=line.get("tax_rate") or Decimal("0"),
+            tax_category=line.get("tax_category", ""),
+            tax_exemption_reason=line.get("tax_exemption_reason", ""),
+            unit_code=line.get("unit_code") or UnitCode.ONE,
         )
         for line in lines
     ]
@@ -205,3 +211,30 @@ class DocumentConvertView(ApiView):
             quote=quote, to_kind=data["to_kind"], actor=self.actor()
         )
         return document_answer(self, created, status.HTTP_201_CREATED)
+
+
+class DocumentEinvoiceXmlView(ApiView):
+    @extend_schema(
+        operation_id="documents_einvoice_xml",
+        summary="Download an invoice's e-invoice XML",
+        description="The Factur-X / ZUGFeRD CII XML (profile EN 16931) that the document's "
+        "PDF carries, byte for byte, as an attachment. Invoices and credit notes only, and "
+        "only those made with everything the standard needs: any other document answers "
+        "404 with code `einvoice_unavailable` and a message that names what is missing.",
+        tags=[DOCUMENTS],
+        responses={
+            (200, "application/xml"): OpenApiResponse(
+                OpenApiTypes.STR, description="The CII XML, UTF-8 (`INV-0001.xml`)."
+            ),
+            **errors(*READ_ERRORS),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        document = document_or_404(self, pk)
+        lines = list(document.lines.all())
+        response = xml_response(document=document, lines=lines)
+        if response is None:
+            why = unavailable(document, lines)
+            message = " ".join([why.message, *why.missing])
+            raise exceptions.NotFound(message, code="einvoice_unavailable")
+        return response

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from solabooks.activity.models import Verb
@@ -24,6 +25,7 @@ from solabooks.documents.models import PaymentMethod
 from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import receivables_by_currency
 from solabooks.documents.states import can
+from solabooks.einvoice.readiness import EINVOICE_KINDS, missing_for_einvoice
 from solabooks.tenancy.versions import version_key
 
 from .. import access_records, selectors
@@ -171,12 +173,16 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     can_decide = can(document, ACCEPT)
     forms = QuoteDecisionForm.pair(version=document.content_version) if can_decide else {}
+    lines = list(document.lines.all())
     return _render(
         request,
         "portal/document_detail.html",
         {
             "document": document,
-            "lines": document.lines.all(),
+            "lines": lines,
+            # The XML download link; missing_for_einvoice is cheap (the XML is not built).
+            "has_einvoice": document.kind in EINVOICE_KINDS
+            and not missing_for_einvoice(document, lines),
             "can_decide": can_decide,
             "credit_note": selectors.credit_note_of(customer=session.customer, invoice=document),
             "accept_form": forms.get(ACCEPT),
@@ -198,6 +204,31 @@ def document_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     response = pdf_response(document=document)  # document_pdf(), cached by content version
     access_records.record_document_access(
         session=session, document=document, verb=Verb.PDF_DOWNLOADED, actor=_actor(request)
+    )
+    return response
+
+
+@require_safe  # read-only: no comments, replies or other writes
+@portal_login_required
+def document_einvoice_xml(request: HttpRequest, pk: int) -> HttpResponse:
+    """The invoice's e-invoice XML (the one inside its PDF), for the customer's accounting
+    software; the same access checks as the PDF. A document without one is a 404 that
+    says so."""
+    from solabooks.einvoice.downloads import unavailable, xml_response
+
+    session: PortalSession = request.portal
+    document = selectors.document_detail(customer=session.customer, pk=pk)
+    lines = list(document.lines.all())
+    response = xml_response(document=document, lines=lines)
+    if response is None:
+        context = {
+            # Customers get the sentence; what staff must fill in is theirs to see.
+            "message": unavailable(document, lines).message,
+            "back_url": reverse("portal-document", args=[document.pk]),
+        }
+        return render(request, "einvoice/not_available.html", context, status=404)
+    access_records.record_document_access(
+        session=session, document=document, verb=Verb.EINVOICE_DOWNLOADED, actor=_actor(request)
     )
     return response
 
