@@ -225,7 +225,10 @@ TRANSITIONS: dict[str, dict[str, DocumentTransition]] = {
     },
     # Issued by voiding a sent invoice, final from then on: sending (again) is all it does.
     Kind.CREDIT_NOTE: {
-        "send": DocumentTransition(stays(ISSUED), SYSTEM, Verb.SENT, stamps_sent_at=True),
+        # Its e-invoice (type 381) passes the same schema check as an invoice's.
+        "send": DocumentTransition(
+            stays(ISSUED), SYSTEM, Verb.SENT, guards=(EINVOICE_VALID,), stamps_sent_at=True
+        ),
     },
 }
 

@@ -36,7 +36,7 @@ from solabooks.einvoice.services import einvoice_xml
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
-TEMPLATE_VERSION = 5
+TEMPLATE_VERSION = 6
 CACHE_PREFIX = "pdf-cache"
 # Keys the cache file name (see pdf_cache_path).
 CACHE_NAME_PURPOSE = "solabooks.pdf.cache-name"

@@ -270,6 +270,7 @@ def test_after_voiding_the_pages_link_invoice_and_credit_note(owner_client, cust
     assert "Credit note CN-0001" in page
     assert "Credits invoice" in page and reverse("document-detail", args=[invoice.pk]) in page
     assert "Credits invoice INV-0001 of" in page  # the document itself says so too
+    assert "Credit to" in page and "Bill to" not in page
     assert "Balance due" not in page and "Record a payment" not in page
     assert "Re-assign" not in page and "Edit</a>" not in page
 

@@ -107,3 +107,14 @@ def test_a_valid_e_invoice_is_sent(ready, send):
     ready.refresh_from_db()
     assert ready.state == "sent"
     assert result.outbox_message is not None
+
+
+def test_a_credit_note_with_e_invoice_data_is_checked_too(org, customer, staff_actor, monkeypatch):
+    make_einvoice_ready(organization=org, customers=[customer])
+    credit_note = make_document(customer=customer, kind="credit_note")
+    monkeypatch.setattr(einvoice_services, "schema_errors", lambda xml: [BROKEN])
+    with pytest.raises(DomainError) as refused:
+        send_document(document=credit_note, actor=staff_actor)
+    assert refused.value.code == "einvoice_invalid"
+    assert not SecureLink.objects.filter(document=credit_note).exists()
+    assert not Activity.objects.filter(document=credit_note, verb=Verb.SENT).exists()
