@@ -49,3 +49,28 @@ def vat_breakdown(lines: Iterable, currency: str) -> list[TaxGroup]:
 @register.filter
 def iban_print(iban: str) -> str:
     return iban_for_print(iban)
+
+
+# Where the postcode goes, by country (what each postal service asks for): after the city
+# on one line in North America and Australia ("Denver, CO 80202"), on a line of its own
+# after the city in the UK and Ireland; before the city everywhere else ("75002 Paris").
+POSTCODE_AFTER_CITY = frozenset({"US", "CA", "AU", "NZ"})
+POSTCODE_OWN_LINE = frozenset({"GB", "IE"})
+
+
+@register.simple_tag
+def postal_lines(party, street: str) -> list[str]:
+    """A business's or customer's postal address as printed lines: the street lines, the
+    city and postcode as the country writes them, then the country's name."""
+    lines = [line.strip() for line in (street or "").splitlines() if line.strip()]
+    postcode, city = party.postcode.strip(), party.city.strip()
+    country = str(party.country or "")
+    if country in POSTCODE_OWN_LINE:
+        lines += [part for part in (city, postcode) if part]
+    elif country in POSTCODE_AFTER_CITY:
+        lines += [" ".join(part for part in (city, postcode) if part)] if city or postcode else []
+    elif city or postcode:
+        lines.append(" ".join(part for part in (postcode, city) if part))
+    if country:
+        lines.append(party.country.name)
+    return lines

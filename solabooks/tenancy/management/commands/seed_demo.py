@@ -44,18 +44,20 @@ DEMO_ACCOUNTS = [
     ("accountant@demo.test", "Priya Raman", Role.ACCOUNTANT),
 ]
 
+# Name, email, street, city, postcode: all in the United States.
 CUSTOMERS = [
-    ("Bluebird Bakery", "bluebird.bakery@example.test", "18 Orchard Lane\nPortland, OR 97205"),
-    ("Harbor Lights Dental", "billing.harborlights@example.test", "2 Pier Road\nSeattle, WA 98101"),
-    (
-        "Greenfield Landscaping",
-        "office.greenfield@example.test",
-        "940 Meadow Drive\nBoise, ID 83702",
-    ),
-    ("Summit Outdoor Gear", "accounts.summit@example.test", "77 Ridge Avenue\nDenver, CO 80202"),
-    ("Lopez & Carter LLP", "lopez.carter@example.test", "500 Court Street\nSacramento, CA 95814"),
-    ("Riverbend Yoga Studio", "riverbend.yoga@example.test", "31 Willow Way\nEugene, OR 97401"),
-]
+    ("Bluebird Bakery", "bluebird.bakery@example.test", "18 Orchard Lane", "Portland, OR", "97205"),
+    ("Harbor Lights Dental", "billing.harborlights@example.test", "2 Pier Road", "Seattle, WA",
+     "98101"),
+    ("Greenfield Landscaping", "office.greenfield@example.test", "940 Meadow Drive", "Boise, ID",
+     "83702"),
+    ("Summit Outdoor Gear", "accounts.summit@example.test", "77 Ridge Avenue", "Denver, CO",
+     "80202"),
+    ("Lopez & Carter LLP", "lopez.carter@example.test", "500 Court Street", "Sacramento, CA",
+     "95814"),
+    ("Riverbend Yoga Studio", "riverbend.yoga@example.test", "31 Willow Way", "Eugene, OR",
+     "97401"),
+]  # fmt: skip
 
 D = Decimal
 TAX = D("8.5")
@@ -191,7 +193,10 @@ class Command(BaseCommand):
 
         org = Organization.objects.create(
             name=DEMO_BUSINESS,
-            address="400 Market Street, Suite 210\nSan Francisco, CA 94105\nUnited States",
+            address="400 Market Street, Suite 210",
+            city="San Francisco, CA",
+            postcode="94105",
+            country="US",
             reply_to_email="billing@demo.test",
             brand_colour="#0f766e",
             default_currency="USD",
@@ -209,10 +214,13 @@ class Command(BaseCommand):
                 actor=actors[0],
                 name=name,
                 email=email,
-                billing_address=address,
+                billing_address=street,
+                city=city,
+                postcode=postcode,
+                country="US",
                 currency="USD",
             )
-            for name, email, address in CUSTOMERS
+            for name, email, street, city, postcode in CUSTOMERS
         ]
 
         for number, planned in enumerate(PLAN):
@@ -241,7 +249,7 @@ class Command(BaseCommand):
         }
         users = [members.get(email) for email, _, _ in DEMO_ACCOUNTS]
         by_email = {c.email: c for c in Customer.objects.for_org(org)}
-        customers = [by_email.get(email) for _, email, _ in CUSTOMERS[:2]]
+        customers = [by_email.get(email) for _, email, *_ in CUSTOMERS[:2]]
         if None in users or None in customers:
             self.stdout.write("Its demo accounts or customers changed; not adding demo projects.")
             return
@@ -301,15 +309,25 @@ class Command(BaseCommand):
             transition_document(document=converted, action=first_step, actor=actor)
 
     def seed_second_business(self, *, owner: User, today: datetime.date) -> None:
-        """A second, smaller business the owner also belongs to, so the switcher shows."""
+        """A second, smaller business the owner also belongs to, so the switcher shows: a
+        French studio invoicing in euros, with everything an EN 16931 e-invoice needs, so
+        its invoices are Factur-X PDFs (Demo Co, in the US, sends plain PDFs)."""
         org = Organization.objects.create(
             name=SECOND_BUSINESS,
-            address="12 Canal Street\nManchester M1 3HU\nUnited Kingdom",
+            legal_name="Northwind Studio SARL",
+            address="12 rue Vivienne",
+            postcode="75002",
+            city="Paris",
+            country="FR",
+            vat_id="FR40303265045",
+            registration_id="303265045",
+            iban="FR7630006000011234567890189",
+            bic="AGRIFRPP",
             reply_to_email="hello@northwind.test",
             brand_colour="#7c3aed",
-            default_currency="GBP",
-            time_zone="Europe/London",
-            payment_terms_days=14,
+            default_currency="EUR",
+            time_zone="Europe/Paris",
+            payment_terms_days=30,
             invoice_prefix="NW",
         )
         Membership.objects.create(user=owner, organization=org, role=Role.OWNER)
@@ -317,34 +335,57 @@ class Command(BaseCommand):
         gallery = create_customer(
             organization=org,
             actor=actor,
-            name="Albert Dock Gallery",
-            email="albert.dock.gallery@example.test",
-            billing_address="3 Dock Road\nLiverpool L3 4AF",
+            name="Galerie du Rhône",
+            email="galerie.rhone@example.test",
+            billing_address="8 quai Saint-Antoine",
+            postcode="69002",
+            city="Lyon",
+            country="FR",
+            vat_id="FR61954506077",
         )
         press = create_customer(
             organization=org,
             actor=actor,
-            name="Peak District Press",
-            email="peak.press@example.test",
-            billing_address="9 Mill Lane\nBakewell DE45 1BT",
+            name="Nordlicht Verlag GmbH",
+            email="nordlicht.verlag@example.test",
+            billing_address="Speicherstadt 5",
+            postcode="20457",
+            city="Hamburg",
+            country="DE",
+            vat_id="DE136695976",
+            buyer_reference="PO-2026-118",
         )
         shoot = create_document(
             organization=org,
             kind=Kind.INVOICE,
             customer=gallery,
             actor=actor,
-            lines=[LineInput("Exhibition photography (day rate)", D("2"), D("450.00"), D("20"))],
+            lines=[
+                LineInput("Exhibition photography (day rate)", D("2"), D("450.00"), D("20")),
+                LineInput("Print of the exhibition catalogue", D("1"), D("120.00"), D("5.5")),
+            ],
             issue_date=today - datetime.timedelta(days=20),
         )
         transition_document(document=shoot, action="mark_sent", actor=actor)
+        typesetting = create_document(
+            organization=org,
+            kind=Kind.INVOICE,
+            customer=press,
+            actor=actor,
+            lines=[LineInput("Typesetting, 240 pages", D("240"), D("3.50"), D("0"), "AE")],
+            issue_date=today - datetime.timedelta(days=9),
+        )
+        transition_document(document=typesetting, action="mark_sent", actor=actor)
         create_document(
             organization=org,
             kind=Kind.QUOTE,
             customer=press,
             actor=actor,
+            # A service to a business in another EU country: the customer accounts for the
+            # VAT (reverse charge), so the lines carry none.
             lines=[
-                LineInput("Book cover design", D("1"), D("800.00"), D("20")),
-                LineInput("Illustrations", D("6"), D("120.00"), D("20")),
+                LineInput("Book cover design", D("1"), D("800.00"), D("0"), "AE"),
+                LineInput("Illustrations", D("6"), D("120.00"), D("0"), "AE"),
             ],
             issue_date=today - datetime.timedelta(days=3),
         )
