@@ -114,6 +114,7 @@ class OrganizationSettingsForm(forms.Form):
     quote_prefix = PrefixField()
     sales_order_prefix = PrefixField()
     receipt_prefix = PrefixField()
+    credit_note_prefix = PrefixField()
     allow_portal_setup_from_link = forms.BooleanField(
         required=False, label="Customers may set up a portal account from a secure link"
     )

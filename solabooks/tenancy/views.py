@@ -115,6 +115,7 @@ SETTINGS_FIELDS = (
     "quote_prefix",
     "sales_order_prefix",
     "receipt_prefix",
+    "credit_note_prefix",
     "allow_portal_setup_from_link",
     # Invoicing details (the e-invoice's seller).
     "legal_name",

@@ -109,6 +109,7 @@ def settings_body(org) -> dict:
         "quote_prefix": org.quote_prefix,
         "sales_order_prefix": org.sales_order_prefix,
         "receipt_prefix": org.receipt_prefix,
+        "credit_note_prefix": org.credit_note_prefix,
         "allow_portal_setup_from_link": "on",
     }
 
@@ -261,7 +262,7 @@ def _static_fields() -> list[tuple[str, str]]:
     """(form, field) pairs, known without a database, for parametrizing."""
     stub_org = type("Org", (), {k: "" for k in ("name", "address", "reply_to_email",
         "brand_colour", "default_currency", "time_zone", "payment_terms_days",
-        "invoice_prefix", "quote_prefix", "sales_order_prefix", "receipt_prefix", "pk")})()  # fmt: skip
+        "invoice_prefix", "quote_prefix", "sales_order_prefix", "receipt_prefix", "credit_note_prefix", "pk")})()  # fmt: skip
     stub = {name: _Stub() for name in ("customer", "invoice", "quote", "membership", "project",
                                        "time_entry")}  # fmt: skip
     return [(name, field) for name, (_, body) in forms(stub, stub_org).items() for field in body]

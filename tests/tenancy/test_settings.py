@@ -29,6 +29,7 @@ def settings_post(org: Organization, **overrides) -> dict:
         "quote_prefix": org.quote_prefix,
         "sales_order_prefix": org.sales_order_prefix,
         "receipt_prefix": org.receipt_prefix,
+        "credit_note_prefix": org.credit_note_prefix,
         "allow_portal_setup_from_link": "on" if org.allow_portal_setup_from_link else "",
     }
     data.update(overrides)
@@ -85,6 +86,7 @@ def test_owner_saves_every_setting(owner_client, org):
         quote_prefix="Q",
         sales_order_prefix="ORD",
         receipt_prefix="R",
+        credit_note_prefix="avoir",
         allow_portal_setup_from_link="",
     )
     assert response.status_code == 302
@@ -98,6 +100,7 @@ def test_owner_saves_every_setting(owner_client, org):
         14,
     )
     assert (org.invoice_prefix, org.quote_prefix) == ("ACME-INV", "Q")
+    assert org.credit_note_prefix == "AVOIR"
     assert org.allow_portal_setup_from_link is False
 
 
