@@ -1,5 +1,6 @@
 """Solabooks settings. Everything that differs between machines comes from the environment."""
 
+import datetime
 import ipaddress
 import os
 from pathlib import Path
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "solabooks.sharing",
     "solabooks.portal",
     "solabooks.mail",
+    "solabooks.notifications",
     "solabooks.pdf",
     "solabooks.einvoice",
     "solabooks.api",
@@ -301,6 +303,12 @@ globals().update(email_settings_from_url(EMAIL_URL, demo_mailbox=SOLABOOKS_DEMO)
 # thread of each app process (activity/accesslog.py); "immediate" writes each in its request.
 SOLABOOKS_ACCESS_LOG = os.environ.get(
     "ACCESS_LOG", "immediate" if env_bool("SOLABOOKS_TESTING") else "background"
+)
+
+# Customer events for one document (or customer) within this window after the first make
+# one email to each recipient (solabooks/notifications/services.py).
+NOTIFICATION_BURST_WINDOW = datetime.timedelta(
+    minutes=float(os.environ.get("NOTIFICATION_BURST_MINUTES", "5"))
 )
 
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate")

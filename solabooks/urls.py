@@ -12,6 +12,7 @@ urlpatterns = [
     path("finance/customer-portal/", include("solabooks.portal.urls")),
     path("finance/api/", include("solabooks.api.urls")),
     path("finance/", include("solabooks.tenancy.urls")),
+    path("finance/", include("solabooks.notifications.urls")),
     path("finance/customers/", include("solabooks.customers.urls")),
     path("finance/customers/", include("solabooks.portal.staff_urls")),
     path("finance/", include("solabooks.documents.urls")),

@@ -39,6 +39,9 @@ BOOKKEEPING: dict[str, frozenset[str]] = {
     "api_idempotencykey": ALL,
     # Delivery of an email already recorded as sent: attempts, state, provider ids.
     "mail_outboxmessage": ALL,
+    # A business notification waiting out its burst window, then claimed and queued: the
+    # events it collects were recorded with their own Activity (decision, view, set-up).
+    "notifications_pendingnotification": ALL,
     # Emailed one-time tokens are credentials; issuing and using them is recorded where it
     # means something (set-up done, password changed), not per token row.
     "portal_portaltoken": ALL,

@@ -25,7 +25,8 @@ import atexit
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +54,10 @@ class RowUpdate:
     # Set when the column shows in the business's data (a document's first view): writing
     # it moves that business's data version (tenancy/versions.py) like any other change.
     organization_id: int | None = None
+    # Called in the writing transaction when an only_if_null update did set the column:
+    # what the first write means happens once, whatever races (the business is notified of
+    # a document's first view).
+    on_first_write: Callable[[], None] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple:
@@ -70,9 +75,20 @@ def _write(activities: list[Activity], updates: dict[tuple, RowUpdate]) -> None:
                 rows = rows.filter(**{f"{update.field}__isnull": True})
             # A QuerySet update: no save(), so no auto_now column moves; and Activity's
             # queryset refuses it (append-only).
-            rows.update(**{update.field: update.value})
+            written = rows.update(**{update.field: update.value})
+            if written and update.only_if_null and update.on_first_write is not None:
+                _run_hook(update.on_first_write)
         for organization_id in changed:
             bump_data_version_on_commit(organization_id=organization_id)
+
+
+def _run_hook(hook: Callable[[], None]) -> None:
+    # In a savepoint: a failing hook must not cost the batch its access records.
+    try:
+        with transaction.atomic():
+            hook()
+    except Exception:
+        logger.exception("A first-write hook of the access log failed.")
 
 
 def _merge(updates: dict[tuple, RowUpdate], new: RowUpdate) -> None:

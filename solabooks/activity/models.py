@@ -59,6 +59,10 @@ class Verb(models.TextChoices):
     TIME_DECIDED = "time_decided", "Time approved or rejected by the customer"
     TIME_INVOICED = "time_invoiced", "Time invoiced"
     TIME_RELEASED = "time_released", "Invoiced time released"
+    NOTIFICATION_SETTINGS_CHANGED = (
+        "notification_settings_changed",
+        "Notification settings changed",
+    )
 
 
 class ActivityQuerySet(OrganizationScopedQuerySet):

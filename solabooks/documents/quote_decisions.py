@@ -88,4 +88,11 @@ def decide_quote(
         "version": quote.content_version,
         "quote_sha256": quote_fingerprint(quote),
     }
-    return states.apply(quote, decision, actor=actor, details=details, **shown)
+    quote = states.apply(quote, decision, actor=actor, details=details, **shown)
+    # The business hears of it, in this transaction (emailed after the burst window).
+    from solabooks.notifications.services import note_quote_decided
+
+    note_quote_decided(
+        quote=quote, decision=decision, signer_name=signer_name, reason=reason, at=timezone.now()
+    )
+    return quote

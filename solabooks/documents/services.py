@@ -3,6 +3,7 @@ create, edit, state actions, re-assign, convert, expire. Payments are in payment
 numbers in numbering.py, the state rules in states.py."""
 
 import datetime
+from functools import partial
 
 from django.db import transaction
 
@@ -234,8 +235,16 @@ def first_view_update(*, document: Document, at: datetime.datetime) -> tuple[Row
             at,
             only_if_null=True,
             organization_id=document.organization_id,
+            on_first_write=partial(_notify_first_view, document_id=document.pk, at=at),
         ),
     )
+
+
+def _notify_first_view(*, document_id: int, at: datetime.datetime) -> None:
+    # Notifications build on documents; imported late on purpose.
+    from solabooks.notifications.services import note_first_view
+
+    note_first_view(document_id=document_id, at=at)
 
 
 def _invalidate_links(*, document: Document, actor: Actor, reason: str) -> None:

@@ -26,4 +26,9 @@ def deliver_outbox_message(message_id: int) -> str:
         # The server answers: catch up on what a failure left queued (a few, the
         # embedded default runs this inside a web request).
         deliver_due_messages(limit=20)
+        # And queue the business notifications whose burst window has passed (the
+        # embedded backend cannot defer their own task). Imported late: they build on mail.
+        from solabooks.notifications.services import send_due_notifications_unless_nested
+
+        send_due_notifications_unless_nested(limit=20)
     return result.value

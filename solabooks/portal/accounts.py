@@ -15,6 +15,7 @@ from solabooks.core import ratelimit, signin
 from solabooks.core.errors import DomainError
 from solabooks.core.passwords import MAX_PASSWORD_LENGTH
 from solabooks.customers.models import Customer
+from solabooks.notifications.services import note_portal_set_up
 
 from . import emails
 from .auth import SIGN_IN_LIMITS, normalize_email
@@ -214,6 +215,7 @@ def _activate_invitations(*, portal_user: PortalUser, actor: Actor) -> None:
     for access in invited:
         if not access_is_usable(access, portal_user):
             continue
+        invited_by = access.changed_by  # the member who enabled it, before it is overwritten
         change_access_state(access, state=AccessState.ACTIVE, actor=actor)
         access.save()
         record_activity(
@@ -223,6 +225,7 @@ def _activate_invitations(*, portal_user: PortalUser, actor: Actor) -> None:
             actor=actor,
             details={"to": portal_user.email},
         )
+        note_portal_set_up(access=access, invited_by=invited_by, at=access.changed_at)
 
 
 def _claim_token(*, raw_token: str, purpose: str) -> PortalToken:

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from solabooks.mail.delivery import deliver_due_messages
+from solabooks.notifications.services import send_due_notifications
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: bool, interval: float, limit: int, **options):
         while True:
+            # Business notifications whose burst window has passed join the outbox first.
+            send_due_notifications(limit=limit)
             sent = deliver_due_messages(limit=limit)
             if sent or not loop:
                 self.stdout.write(f"Delivered {sent} message(s).")
