@@ -51,7 +51,12 @@ def preference_for(*, organization, user) -> NotificationPreference:
 
 @transaction.atomic
 def update_notification_preferences(
-    *, organization, user, actor: Actor, quote_decided: bool, first_viewed: bool,
+    *,
+    organization,
+    user,
+    actor: Actor,
+    quote_decided: bool,
+    first_viewed: bool,
     portal_set_up: bool,
 ) -> NotificationPreference:
     """A member sets their own switches in this business."""
@@ -99,9 +104,9 @@ def _recipients(*, organization, kind: str, staff_user) -> list[str]:
         if member and preference_for(organization=organization, user=staff_user).allows(kind):
             recipients.append(staff_user.email)
     reply_to = (organization.reply_to_email or "").strip()
-    if reply_to and DEFAULTS[Kind(kind)]:
-        if reply_to.lower() not in {address.lower() for address in recipients}:
-            recipients.append(reply_to)
+    already = {address.lower() for address in recipients}
+    if reply_to and DEFAULTS[Kind(kind)] and reply_to.lower() not in already:
+        recipients.append(reply_to)
     return recipients
 
 
@@ -121,8 +126,10 @@ def _collect(*, organization, recipients: list[str], event: dict, document=None,
         rows = PendingNotification.objects.for_org(organization).filter(
             recipient=recipient, sent_at=None, due_at__gt=now
         )
-        rows = rows.filter(document=document) if document is not None else rows.filter(
-            document=None, customer=customer
+        rows = (
+            rows.filter(document=document)
+            if document is not None
+            else rows.filter(document=None, customer=customer)
         )
         open_row = rows.select_for_update().order_by("-id").first()
         if open_row is not None:
@@ -177,7 +184,9 @@ def note_portal_set_up(*, access, invited_by, at) -> None:
     staff member who last enabled the access (None when the customer started it)."""
     organization = access.organization
     event = _event(Kind.PORTAL_SET_UP, organization=organization, at=at)
-    recipients = _recipients(organization=organization, kind=Kind.PORTAL_SET_UP, staff_user=invited_by)
+    recipients = _recipients(
+        organization=organization, kind=Kind.PORTAL_SET_UP, staff_user=invited_by
+    )
     _collect(
         organization=organization, recipients=recipients, event=event, customer=access.customer
     )
@@ -228,9 +237,9 @@ def send_notification(*, pending_id: int, now: datetime.datetime | None = None) 
     ).update(sent_at=now)
     if not claimed:
         return False
-    row = PendingNotification.objects.select_related(
-        "organization", "document", "customer"
-    ).get(pk=pending_id)
+    row = PendingNotification.objects.select_related("organization", "document", "customer").get(
+        pk=pending_id
+    )
     if row.document is not None:
         staff_url = settings.BASE_URL + reverse("document-detail", args=[row.document.pk])
     else:
@@ -248,7 +257,9 @@ def send_notification(*, pending_id: int, now: datetime.datetime | None = None) 
     return True
 
 
-def send_due_notifications(*, now: datetime.datetime | None = None, limit: int = SWEEP_LIMIT) -> int:
+def send_due_notifications(
+    *, now: datetime.datetime | None = None, limit: int = SWEEP_LIMIT
+) -> int:
     """Send every row whose burst window has passed. Returns how many were queued."""
     now = now or timezone.now()
     due = list(
