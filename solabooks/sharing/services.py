@@ -188,7 +188,8 @@ def record_link_access(*, link: SecureLink, verb: str, actor: Actor) -> None:
 
     A GET does this and nothing more. It is bookkeeping, not a state change: the link is
     not used up (it opens any number of times within its 24 hours), the document's state
-    does not move, and no email is sent, so mail scanners that pre-fetch links do no harm.
+    does not move, and no email goes to the customer, so mail scanners that pre-fetch links do
+    no harm. (A first view may notify the business, if a member asked for that: off by default.)
     It runs on every link request, so it goes through the access log (written in the
     background in batches, activity/accesslog.py).
     """
