@@ -368,3 +368,30 @@ def test_the_settings_page_needs_a_signed_in_member(client):
     response = client.get("/finance/account/notifications/")
     assert response.status_code == 302
     assert "/finance/login/" in response["Location"]
+
+
+def test_a_deferring_task_backend_gets_a_task_for_when_the_burst_is_due(
+    org, owner, quote, send, customer_client, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from solabooks.notifications.tasks import send_pending_notification
+
+    no_reply_to(org)
+    path = send(quote)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        accept(customer_client, path, quote.content_version)
+    row = PendingNotification.objects.get()
+    task_row = DBTaskResult.objects.get(
+        task_path="solabooks.notifications.tasks.send_pending_notification"
+    )
+    assert task_row.args_kwargs["args"] == [row.pk]
+    assert task_row.run_after == row.due_at
+    # Run early, it sends nothing; run when due, it queues the one email.
+    assert send_pending_notification.call(row.pk) is False
+    row.due_at = timezone.now()
+    row.save(update_fields=["due_at"])
+    assert send_pending_notification.call(row.pk) is True
+    assert send_pending_notification.call(row.pk) is False
+    assert OutboxMessage.objects.filter(template="business_notification").count() == 1
