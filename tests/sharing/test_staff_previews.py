@@ -182,9 +182,7 @@ def preview_url(document) -> str:
 
 
 @pytest.mark.parametrize("kind", ["invoice", "quote", "sales_order", "receipt", "credit_note"])
-def test_preview_as_customer_shows_the_customer_page_for_every_kind(
-    kind, customer, owner_client
-):
+def test_preview_as_customer_shows_the_customer_page_for_every_kind(kind, customer, owner_client):
     state = {"invoice": "sent", "quote": "sent", "sales_order": "confirmed"}.get(kind)
     document = make_document(customer=customer, kind=kind, state=state)
     response = owner_client.get(preview_url(document))
