@@ -21,6 +21,9 @@ class Verb(models.TextChoices):
     EMAIL_FAILED = "email_failed", "Email delivery failed"
     EMAIL_RETRYING = "email_retrying", "Email delivery retrying"
     VIEWED = "viewed", "Viewed by customer"
+    # A signed-in member of the business opened the customer's page (tenancy/previews.py):
+    # never the customer's view.
+    PREVIEWED = "previewed", "Previewed by staff"
     PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
     EINVOICE_DOWNLOADED = "einvoice_downloaded", "E-invoice XML downloaded"
     QUOTE_ACCEPTED = "quote_accepted", "Quote accepted"

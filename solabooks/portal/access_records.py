@@ -11,6 +11,7 @@ from solabooks.activity.services import Actor, log_access, record_activity
 from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document
 from solabooks.documents.services import first_view_update
+from solabooks.tenancy.previews import record_preview
 
 from .auth import PortalSession
 from .models import PortalUser
@@ -25,6 +26,13 @@ def portal_actor(*, portal_user: PortalUser, ip: str | None, user_agent: str, ac
         user_agent=user_agent,
         extra=extra,
     )
+
+
+def _staff_preview(actor: Actor) -> bool:
+    """A page opened in a browser that also holds a staff session of this business: the
+    views' actor is then that staff member (views/pages._actor), and what happens is their
+    preview, never the customer's view (tenancy/previews.py)."""
+    return actor.type == ActorType.STAFF
 
 
 @transaction.atomic
@@ -46,6 +54,15 @@ def record_document_access(
     document's "viewed" flag."""
     if document.customer_id != session.customer.pk:
         raise DomainError("That document is not yours.")
+    if _staff_preview(actor):
+        record_preview(
+            actor=actor,
+            organization_id=session.organization.pk,
+            document_id=document.pk,
+            customer_id=document.customer_id,
+            details={"portal_access_id": session.access.pk, "access": verb},
+        )
+        return
     updates = first_view_update(document=document, at=timezone.now()) if verb == Verb.VIEWED else ()
     log_access(
         organization_id=session.organization.pk,
@@ -64,7 +81,7 @@ def record_payment_view(*, session: PortalSession, payment, actor: Actor) -> Non
     log_access(
         organization_id=session.organization.pk,
         customer_id=session.customer.pk,
-        verb=Verb.VIEWED,
+        verb=Verb.PREVIEWED if _staff_preview(actor) else Verb.VIEWED,
         actor=actor,
         details={"portal_access_id": session.access.pk, "payment_id": payment.pk},
     )
@@ -84,7 +101,7 @@ def record_project_view(
         organization_id=session.organization.pk,
         project_id=project.pk,
         customer_id=session.customer.pk,
-        verb=Verb.VIEWED,
+        verb=Verb.PREVIEWED if _staff_preview(actor) else Verb.VIEWED,
         actor=actor,
         details=details,
     )

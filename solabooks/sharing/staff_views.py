@@ -6,20 +6,30 @@ from django.http import (
     HttpRequest,
     HttpResponse,
 )
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views import View
 
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document
+from solabooks.documents.quote_decisions import ACCEPT
+from solabooks.documents.selectors import full_document
+from solabooks.documents.states import can
 from solabooks.tenancy.permissions import StaffViewMixin
+from solabooks.tenancy.previews import (
+    STAFF_CANNOT_DECIDE,
+    preview_actor,
+    record_preview,
+)
 
 from . import services
 from .forms import SendDocumentForm
 from .models import SecureLink
 from .services import LINK_LIFETIME
+from .views import LINK_DOCUMENT_TEMPLATE, document_page_context
 
 LIFETIME_HOURS = int(LINK_LIFETIME.total_seconds() // 3600)
 
@@ -53,6 +63,38 @@ class DocumentSendView(StaffViewMixin, View):
                 f"Sent to {result.sent_to}. The link expires in {LIFETIME_HOURS} hours.",
             )
         return redirect("document-detail", pk=document.pk)
+
+
+class DocumentPreviewView(StaffViewMixin, View):
+    """Preview as customer: the link page's content for a document of this business, with
+    the preview banner, without minting a link and without a customer view (the document
+    stays un-viewed; PREVIEWED is recorded). The page's forms post back here and are
+    refused: decisions are the customer's, or staff's through the quote page's buttons."""
+
+    http_method_names = ["get", "head", "post"]
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = full_document(Document.objects.for_org(self.org).get_or_404(pk=pk))
+        record_preview(
+            actor=preview_actor(request, request.user),
+            organization_id=self.org.pk,
+            document_id=document.pk,
+            customer_id=document.customer_id,
+            details={"from": "document page"},
+        )
+        context = document_page_context(
+            document,
+            link=None,
+            urls={"pdf": reverse("document-pdf", args=[document.pk])},
+            can_decide=can(document, ACCEPT),
+            preview=True,
+        )
+        return render(request, LINK_DOCUMENT_TEMPLATE, context)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        document = Document.objects.for_org(self.org).get_or_404(pk=pk)
+        messages.error(request, STAFF_CANNOT_DECIDE)
+        return redirect("document-preview", pk=document.pk)
 
 
 class CustomerLinksRevokeView(StaffViewMixin, View):

@@ -5,6 +5,11 @@ from . import staff_views, views
 urlpatterns = [
     path("document/<int:pk>/send/", staff_views.DocumentSendView.as_view(), name="document-send"),
     path(
+        "document/<int:pk>/preview/",
+        staff_views.DocumentPreviewView.as_view(),
+        name="document-preview",
+    ),
+    path(
         "customers/<int:pk>/links/revoke/",
         staff_views.CustomerLinksRevokeView.as_view(),
         name="customer-links-revoke",

@@ -42,6 +42,12 @@ from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import full_document
 from solabooks.documents.states import can
 from solabooks.pdf.services import pdf_response
+from solabooks.tenancy.previews import (
+    STAFF_CANNOT_DECIDE,
+    preview_actor,
+    previewing_staff,
+    record_preview,
+)
 from solabooks.tenancy.versions import version_key
 
 from . import services, tasks
@@ -172,39 +178,62 @@ def document_page_version(access: LinkAccess, *, can_decide: bool) -> tuple:
     )
 
 
+def document_page_context(
+    document,
+    *,
+    link: SecureLink | None,
+    urls: dict[str, str],
+    can_decide: bool,
+    forms: dict[str, QuoteDecisionForm] | None = None,
+    preview: bool = False,
+) -> dict:
+    """The link page's context for a document read whole (full_document); also the staff
+    "Preview as customer" page's (staff_views.DocumentPreviewView), with no link."""
+    decision_forms = {}
+    if can_decide:
+        decision_forms = QuoteDecisionForm.pair(version=document.content_version)
+        decision_forms.update(forms or {})
+    return {
+        "organization": document.organization,
+        "document": document,
+        "lines": document.lines.all(),
+        "link": link,
+        "urls": urls,
+        "can_decide": can_decide,
+        "accept_form": decision_forms.get(ACCEPT),
+        "decline_form": decision_forms.get(DECLINE),
+        "offer_account": document.organization.allow_portal_setup_from_link,
+        "preview": preview,
+    }
+
+
 def _document_page(
     request: HttpRequest,
     access: LinkAccess,
     *,
     forms: dict[str, QuoteDecisionForm] | None = None,
     status: int = 200,
+    preview: bool = False,
 ) -> HttpResponse:
     link, document = access.link, access.document
     can_decide = can(document, ACCEPT)
-    offer_account = link.organization.allow_portal_setup_from_link
 
     def context() -> dict:
-        document = full_document(access.document)
-        decision_forms = {}
-        if can_decide:
-            decision_forms = QuoteDecisionForm.pair(version=document.content_version)
-            decision_forms.update(forms or {})
-        return {
-            "organization": document.organization,
-            "document": document,
-            "lines": document.lines.all(),
-            "link": link,
-            "urls": PAGE_TARGETS,
-            "can_decide": can_decide,
-            "accept_form": decision_forms.get(ACCEPT),
-            "decline_form": decision_forms.get(DECLINE),
-            "offer_account": offer_account,
-        }
+        return document_page_context(
+            full_document(access.document),
+            link=link,
+            urls=PAGE_TARGETS,
+            can_decide=can_decide,
+            forms=forms,
+            preview=preview,
+        )
 
     if forms or has_pending_messages(request):
         # Form errors and flashed messages belong to this request alone.
         return render(request, LINK_DOCUMENT_TEMPLATE, context(), status=status)
-    key = document_page_version(access, can_decide=can_decide)
+    # The preview banner is part of what the page shows: staff and customers never share
+    # a rendered page.
+    key = (*document_page_version(access, can_decide=can_decide), preview)
     page = DOCUMENT_PAGES.get_or_render(
         key, lambda: render_shareable(request, LINK_DOCUMENT_TEMPLATE, context())
     )
@@ -224,10 +253,26 @@ def link_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     access = _find(token, prefix)
     if not access.is_active:
         return _unavailable(request, access)
-    services.record_link_access(
-        link=access.link, verb=Verb.VIEWED, actor=link_actor(request, access.link)
+    staff = previewing_staff(request, organization_id=access.link.organization_id)
+    if staff is not None:
+        _record_preview(request, access, staff)
+    else:
+        services.record_link_access(
+            link=access.link, verb=Verb.VIEWED, actor=link_actor(request, access.link)
+        )
+    return _document_page(request, access, preview=staff is not None)
+
+
+def _record_preview(request: HttpRequest, access: LinkAccess, staff, **details) -> None:
+    """A member of the link's business opened it: their preview, not the customer's view
+    (tenancy/previews.py); the document stays un-viewed."""
+    record_preview(
+        actor=preview_actor(request, staff),
+        organization_id=access.link.organization_id,
+        document_id=access.document.pk,
+        customer_id=access.document.customer_id,
+        details={"link_id": access.link.pk, **details},
     )
-    return _document_page(request, access)
 
 
 def _post_to_page(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
@@ -247,9 +292,13 @@ def _link_pdf(request: HttpRequest, token: str, prefix: str) -> HttpResponse:
     if not access.is_active:
         return _unavailable(request, access)
     response = pdf_response(document=access.document)
-    services.record_link_access(
-        link=access.link, verb=Verb.PDF_DOWNLOADED, actor=link_actor(request, access.link)
-    )
+    staff = previewing_staff(request, organization_id=access.link.organization_id)
+    if staff is not None:
+        _record_preview(request, access, staff, format="pdf")
+    else:
+        services.record_link_access(
+            link=access.link, verb=Verb.PDF_DOWNLOADED, actor=link_actor(request, access.link)
+        )
     return response
 
 
@@ -258,6 +307,11 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
     access = _find(token, prefix)
     if not access.is_active:
         return _unavailable(request, access)
+    if previewing_staff(request, organization_id=access.link.organization_id) is not None:
+        # The decision is the customer's: a member of the business previewing the link
+        # records theirs on the quote page (Mark accepted / declined), as staff.
+        messages.error(request, STAFF_CANNOT_DECIDE)
+        return _back_to_page()
     form = QuoteDecisionForm(request.POST, decision=decision)
     if not form.is_valid():
         return _document_page(request, access, forms={decision: form}, status=400)

@@ -26,6 +26,8 @@ from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
 from solabooks.documents.selectors import receivables_by_currency
 from solabooks.documents.states import can
 from solabooks.einvoice.readiness import EINVOICE_KINDS, missing_for_einvoice
+from solabooks.tenancy.models import User
+from solabooks.tenancy.previews import STAFF_CANNOT_DECIDE, preview_actor, previewing_staff
 from solabooks.tenancy.versions import version_key
 
 from .. import access_records, selectors
@@ -33,8 +35,21 @@ from ..auth import PortalSession
 from ..decorators import portal_login_required
 
 
+def staff_previewer(request: HttpRequest) -> User | None:
+    """The staff member of this business whose session this browser also holds (their
+    visit is a preview, not the customer's: tenancy/previews.py), once per request."""
+    if not hasattr(request, "staff_previewer"):
+        request.staff_previewer = previewing_staff(
+            request, organization_id=request.portal.organization.pk
+        )
+    return request.staff_previewer
+
+
 def _actor(request: HttpRequest):
     session: PortalSession = request.portal
+    staff = staff_previewer(request)
+    if staff is not None:
+        return preview_actor(request, staff)
     return access_records.portal_actor(
         portal_user=session.user, access=session.access, **request_origin(request)
     )
@@ -52,6 +67,7 @@ def _context(request: HttpRequest, context: dict, *, nav: str) -> dict:
         "customer": session.customer,
         "portal": session,
         "nav": nav,
+        "preview": staff_previewer(request) is not None,
         **context,
     }
 
@@ -96,7 +112,9 @@ def _shared_page(
     request with messages waiting gets a page of its own."""
     if has_pending_messages(request):
         return _render(request, template, context(), nav=nav)
-    full_key = (template, nav, *key, _page_version(request.portal))
+    # The preview banner is part of the page: staff and customers never share one.
+    preview = staff_previewer(request) is not None
+    full_key = (template, nav, *key, _page_version(request.portal), preview)
     page = PAGES.get_or_render(
         full_key,
         lambda: render_shareable(request, template, _context(request, context(), nav=nav)),
@@ -239,6 +257,9 @@ def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept / Decline a sent quote, under the same rules as the quote link (one service)."""
     session: PortalSession = request.portal
     document = selectors.document_detail(customer=session.customer, pk=pk)
+    if staff_previewer(request) is not None:
+        messages.error(request, STAFF_CANNOT_DECIDE)
+        return redirect("portal-document", pk=document.pk)
     decision = request.POST.get("op", "")
     if decision not in (ACCEPT, DECLINE):
         messages.error(request, "Please check the form: choose accept or decline.")

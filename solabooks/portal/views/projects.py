@@ -6,6 +6,7 @@ Only projects of `request.portal.customer` that the business shows in the portal
 are POSTs; the page that shows them changes nothing.
 """
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_safe
@@ -14,11 +15,12 @@ from solabooks.projects.forms import TimeDecisionForm
 from solabooks.projects.models import ApprovalRequest
 from solabooks.projects.selectors import customer_project_context, customer_request_context
 from solabooks.projects.views.decisions import post_decision
+from solabooks.tenancy.previews import STAFF_CANNOT_DECIDE
 
 from .. import access_records, selectors
 from ..auth import PortalSession
 from ..decorators import portal_login_required
-from .pages import _actor, _page, _page_key, _render, _shared_page
+from .pages import _actor, _page, _page_key, _render, _shared_page, staff_previewer
 
 # What decide_time refuses because of what was typed: the page again, with the message.
 # Anything else (changed since shown, already decided, withdrawn) is the page as it is now.
@@ -114,7 +116,11 @@ def _approval_page(
 
 def _decide(request: HttpRequest, approval_request: ApprovalRequest) -> HttpResponse:
     """As the approval link decides, with the portal account as the actor: its Activity
-    names the account, the access, the IP and the browser."""
+    names the account, the access, the IP and the browser. Refused to a browser holding a
+    staff session of this business: the decision is the customer's."""
+    if staff_previewer(request) is not None:
+        messages.error(request, STAFF_CANNOT_DECIDE)
+        return redirect("portal-approval", pk=approval_request.pk)
     return post_decision(
         request,
         approval_request,

@@ -7,6 +7,7 @@ hash-and-lookup, nothing changed by a GET, forms that post back to the page itse
 no response spells the token, and Request access decided after the answer.
 """
 
+from django.contrib import messages
 from django.http import (
     Http404,
     HttpRequest,
@@ -33,6 +34,12 @@ from solabooks.sharing.views import (
     token_page,
     unavailable_page,
 )
+from solabooks.tenancy.previews import (
+    STAFF_CANNOT_DECIDE,
+    preview_actor,
+    previewing_staff,
+    record_preview,
+)
 from solabooks.tenancy.versions import version_key
 
 from .. import link_access
@@ -51,6 +58,25 @@ def _find(token: str, purpose: str) -> ProjectLinkAccess:
     if access is None:
         raise Http404
     return access
+
+
+def _record_view(request: HttpRequest, access: ProjectLinkAccess) -> bool:
+    """The customer's view, or (a browser with a staff session of the business) the staff
+    member's preview, which is not the customer's (tenancy/previews.py). True for a
+    preview: the page then shows the banner."""
+    link = access.link
+    staff = previewing_staff(request, organization_id=link.organization_id)
+    if staff is None:
+        link_access.record_project_link_access(link=link, actor=link_actor(request, link))
+        return False
+    record_preview(
+        actor=preview_actor(request, staff),
+        organization_id=link.organization_id,
+        project_id=link.project_id,
+        customer_id=link.customer_id,
+        details={"link_id": link.pk, "purpose": link.purpose},
+    )
+    return True
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -73,7 +99,7 @@ def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
     access = _find(token, LinkPurpose.PROJECT_SHARE)
     if not access.is_active:
         return unavailable_page(request, access.link, access.state, subject="project")
-    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access.link))
+    preview = _record_view(request, access)
     link, project = access.link, access.project
     page = _page_number(request)
     project.organization = link.organization
@@ -83,6 +109,7 @@ def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
             **customer_project_context(project, page=page),
             "organization": link.organization,
             "link": link,
+            "preview": preview,
         }
 
     template = "projects/link_project.html"
@@ -90,7 +117,8 @@ def project_link_page(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, template, context())
     # Keyed by the business's data version, which moves with every recorded change (and
     # kept at most a minute: version_key, should a version bump be lost).
-    key = (project.pk, version_key(link.organization), link.expires_at, page)
+    # The preview banner is part of the page: staff and customers never share one.
+    key = (project.pk, version_key(link.organization), link.expires_at, page, preview)
     pieces = PROJECT_PAGES.get_or_render(
         key, lambda: split_shareable(render_shareable(request, template, context()))
     )
@@ -109,11 +137,17 @@ def time_approval_link_page(request: HttpRequest, token: str) -> HttpResponse:
         return unavailable_page(request, access.link, access.state, subject="project")
     if request.method == "POST":
         return _decide(request, access)
-    link_access.record_project_link_access(link=access.link, actor=link_actor(request, access.link))
-    return _approval_page(request, access)
+    return _approval_page(request, access, preview=_record_view(request, access))
 
 
-def _approval_page(request, access, *, form: TimeDecisionForm | None = None, status: int = 200):
+def _approval_page(
+    request,
+    access,
+    *,
+    form: TimeDecisionForm | None = None,
+    status: int = 200,
+    preview: bool = False,
+):
     link = access.link
     approval_request = access.approval_request
     approval_request.project = access.project
@@ -121,7 +155,7 @@ def _approval_page(request, access, *, form: TimeDecisionForm | None = None, sta
 
     def context() -> dict:
         context = customer_request_context(approval_request, form=form)
-        context.update(organization=link.organization, link=link)
+        context.update(organization=link.organization, link=link, preview=preview)
         return context
 
     template = "projects/link_time_approval.html"
@@ -136,6 +170,7 @@ def _approval_page(request, access, *, form: TimeDecisionForm | None = None, sta
         approval_request.state,
         version_key(link.organization),
         link.expires_at,
+        preview,
     )
     pieces = APPROVAL_PAGES.get_or_render(
         key, lambda: split_shareable(render_shareable(request, template, context()))
@@ -144,6 +179,11 @@ def _approval_page(request, access, *, form: TimeDecisionForm | None = None, sta
 
 
 def _decide(request: HttpRequest, access: ProjectLinkAccess) -> HttpResponse:
+    if previewing_staff(request, organization_id=access.link.organization_id) is not None:
+        # The approval is the customer's: a member of the business previewing the link
+        # does not decide for them.
+        messages.error(request, STAFF_CANNOT_DECIDE)
+        return HttpResponseRedirect(BACK_TO_PAGE)
     approval_request = access.approval_request
     approval_request.project = access.project
     return post_decision(
