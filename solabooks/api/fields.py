@@ -44,6 +44,11 @@ class PlainDecimalField(serializers.DecimalField):
         "not_a_string": 'Send this number as a JSON string, such as "1250.50".',
     }
 
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # DRF's DecimalField reads "" (or spaces) as null when null is allowed; the schema
+        # says a number string or null, so a blank string is refused like any non-number.
+        return serializers.Field.validate_empty_values(self, data)
+
     def to_internal_value(self, data: Any) -> Decimal:
         if not isinstance(data, str):
             self.fail("not_a_string")

@@ -236,6 +236,16 @@ def test_a_budget_amount_that_rounds_to_nothing_is_a_400_not_a_500(api, customer
     assert not Project.objects.exists()
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_budget_amount_is_a_400_not_a_quiet_null(api, customer, blank):
+    # The schema allows a number string or null; DRF alone would read "" as null.
+    body = {"customer": customer.pk, "name": "Blank", "budget_amount": blank}
+    response = api.post(f"{API}/projects/", body, format="json")
+    assert response.status_code == 400
+    assert "budget_amount" in str(response.json())
+    assert not Project.objects.exists()
+
+
 # --- Time entries ----------------------------------------------------------------------------
 
 
