@@ -117,7 +117,7 @@ def test_the_files_are_private_with_unguessable_names(sent_quote, customer_clien
     # No public URL serves them: not under /media/, not under the static or private roots.
     anonymous = Client()
     for name in (record.pdf_name, record.certificate_name):
-        for prefix in ("/media/", "/static/", "/private/", "/", "/finance/"):
+        for prefix in ("/finance/media/", "/media/", "/static/", "/private/", "/", "/finance/"):
             response = anonymous.get(prefix + name)
             assert response.status_code in (302, 404), (prefix, response.status_code)
             assert not response.content.startswith(b"%PDF")
