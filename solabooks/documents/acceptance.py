@@ -168,6 +168,36 @@ def record_acceptance(
     return record
 
 
+def queue_acceptance_confirmation(*, record: AcceptanceRecord, quote: Document) -> None:
+    """The customer's confirmation, with the accepted PDF and the certificate attached
+    (from the private storage, through the outbox). Only for the customer's own decision,
+    and only when the customer has an address on file; the email carries no link."""
+    # Imported here: mail builds on documents.
+    from solabooks.mail.services import EmailAttachment, queue_email
+
+    to = (quote.customer.email or "").strip()
+    if record.channel == AcceptanceChannel.STAFF or not to:
+        return
+    zone = quote.organization.zone
+    queue_email(
+        organization=quote.organization,
+        to=to,
+        template="quote_acceptance_confirmation",
+        document=quote,
+        context={
+            "record": record,
+            "organization": quote.organization,
+            "number": quote.number,
+            "local_time": record.decided_at.astimezone(zone).strftime("%d %b %Y, %H:%M %Z"),
+            "utc_time": record.decided_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        },
+        attachments=[
+            EmailAttachment(acceptance_filename(record, "pdf"), record.pdf_name),
+            EmailAttachment(acceptance_filename(record, "certificate"), record.certificate_name),
+        ],
+    )
+
+
 def acceptance_file(record: AcceptanceRecord, which: str) -> bytes:
     """The stored bytes of "pdf" or "certificate" (the caller has checked access)."""
     name = {"pdf": record.pdf_name, "certificate": record.certificate_name}[which]

@@ -15,7 +15,7 @@ from solabooks.core.errors import DomainError
 from solabooks.core.numbers import plain_text
 
 from . import states
-from .acceptance import check_terms_agreed, record_acceptance
+from .acceptance import check_terms_agreed, queue_acceptance_confirmation, record_acceptance
 from .models import Document
 from .services import lock_document
 
@@ -104,4 +104,5 @@ def decide_quote(
             quote=quote, signer_name=signer_name, decided_at=decided_at, actor=actor, terms=terms
         )
         details.update(accepted_pdf_sha256=record.pdf_sha256, terms_version=record.terms_version)
+        queue_acceptance_confirmation(record=record, quote=quote)
     return states.apply(quote, decision, actor=actor, details=details, **shown)

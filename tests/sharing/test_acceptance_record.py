@@ -258,3 +258,69 @@ def test_two_accepts_at_once_keep_one_record(customer):
     assert statuses == [302, 302]
     assert AcceptanceRecord.objects.filter(document=quote).count() == 1
     assert Activity.objects.filter(document=quote, verb=Verb.QUOTE_ACCEPTED).count() == 1
+
+
+# --- The customer's confirmation ---------------------------------------------------------
+
+
+def test_the_customer_gets_a_confirmation_with_both_pdfs(
+    sent_quote, customer_client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    quote, path = sent_quote
+    token = path.rsplit("/", 1)[1]
+    before = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        accept(customer_client, path, quote.content_version)
+    record = AcceptanceRecord.objects.get(document=quote)
+    sent = mail.outbox[before:]
+    assert len(sent) == 1
+    email = sent[0]
+    assert email.to == [quote.customer.email]
+    assert "You accepted quote" in email.subject
+    names = [name for name, _, _ in email.attachments]
+    assert names == [
+        f"{quote.number}-v1-accepted.pdf",
+        f"{quote.number}-v1-acceptance-certificate.pdf",
+    ]
+    assert email.attachments[0][1] == acceptance_file(record, "pdf")
+    assert email.attachments[1][1] == acceptance_file(record, "certificate")
+    assert all(mimetype == "application/pdf" for _, _, mimetype in email.attachments)
+    # No customer token anywhere in it, and the outbox holds no blobs: just the names.
+    raw = email.message().as_string()
+    assert token not in raw
+    from solabooks.mail.models import OutboxAttachment
+
+    stored = OutboxAttachment.objects.filter(message__document=quote).order_by("position")
+    assert [a.storage_name for a in stored] == [record.pdf_name, record.certificate_name]
+
+
+def test_a_failed_delivery_retries_with_the_attachments(
+    sent_quote, customer_client, django_capture_on_commit_callbacks, settings
+):
+    from django.core import mail
+
+    from solabooks.mail.delivery import Delivery, deliver_message
+    from solabooks.mail.models import OutboxMessage
+
+    quote, path = sent_quote
+    settings.EMAIL_BACKEND = "tests.sharing.test_acceptance_record.FailingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        accept(customer_client, path, quote.content_version)
+    message = OutboxMessage.objects.get(document=quote, template="quote_acceptance_confirmation")
+    assert message.state == "queued" and message.attempts == 1
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=message.created_at)
+    before = len(mail.outbox)
+    assert deliver_message(message.pk) == Delivery.SENT
+    assert len(mail.outbox) == before + 1
+    assert len(mail.outbox[-1].attachments) == 2
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("down")
