@@ -90,7 +90,7 @@ class AcceptanceRecord(models.Model):
         return f"Acceptance of document {self.document_id} v{self.content_version}"
 
     def save(self, *args, **kwargs) -> None:
-        # Written once: the record is evidence.
-        if self.pk is not None and not self._state.adding:
+        # Written once: the record is evidence (its id is never chosen by hand).
+        if self.pk is not None:
             raise RuntimeError("An acceptance record is never changed.")
         super().save(*args, **kwargs)
