@@ -24,8 +24,6 @@ from .acceptance import (
 )
 from .models import AcceptanceRecord, QuoteTerms
 
-FILES = ("pdf", "certificate")
-
 
 def acceptance_file_response(record: AcceptanceRecord, which: str) -> HttpResponse:
     """One of the record's stored files, as a download (shared with the API)."""
@@ -40,12 +38,12 @@ def acceptance_file_response(record: AcceptanceRecord, which: str) -> HttpRespon
 class AcceptanceFileView(StaffViewMixin, View):
     """The accepted PDF or the certificate of one of this business's quotes."""
 
-    def get(self, request: HttpRequest, pk: int, which: str) -> HttpResponse:
+    which = "pdf"  # or "certificate" (set in urls.py)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         document = selectors.scoped_document(organization=self.org, pk=pk)
         record = AcceptanceRecord.objects.for_org(self.org).get_or_404(document=document)
-        if which not in FILES:
-            return HttpResponse(status=404)
-        return acceptance_file_response(record, which)
+        return acceptance_file_response(record, self.which)
 
 
 class VerifyForm(forms.Form):

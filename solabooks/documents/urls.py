@@ -36,9 +36,14 @@ urlpatterns = [
         "document/<int:pk>/convert/", views.DocumentConvertView.as_view(), name="document-convert"
     ),
     path(
-        "document/<int:pk>/acceptance/<slug:which>/",
-        acceptance_views.AcceptanceFileView.as_view(),
-        name="document-acceptance-file",
+        "document/<int:pk>/acceptance.pdf",
+        acceptance_views.AcceptanceFileView.as_view(which="pdf"),
+        name="document-acceptance-pdf",
+    ),
+    path(
+        "document/<int:pk>/acceptance-certificate.pdf",
+        acceptance_views.AcceptanceFileView.as_view(which="certificate"),
+        name="document-acceptance-certificate",
     ),
     path(
         "quotes/verify/", acceptance_views.VerifyAcceptedPdfView.as_view(), name="verify-accepted"

@@ -48,13 +48,12 @@ def test_the_quote_page_shows_the_record_and_its_downloads(accepted, owner_clien
     assert "Acceptance record" in page and "Jane Baker" in page
     assert record.pdf_sha256 in page
     assert "secure link #7" in page
-    pdf = owner_client.get(f"/finance/document/{quote.pk}/acceptance/pdf/")
+    pdf = owner_client.get(f"/finance/document/{quote.pk}/acceptance.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content == acceptance_file(record, "pdf")
     assert "attachment" in pdf["Content-Disposition"]
-    certificate = owner_client.get(f"/finance/document/{quote.pk}/acceptance/certificate/")
+    certificate = owner_client.get(f"/finance/document/{quote.pk}/acceptance-certificate.pdf")
     assert certificate.content == acceptance_file(record, "certificate")
-    assert owner_client.get(f"/finance/document/{quote.pk}/acceptance/other/").status_code == 404
 
 
 def test_a_declined_quote_shows_the_reason(customer, owner_client):
@@ -75,18 +74,17 @@ def test_other_businesses_cannot_reach_a_record(
     accepted, other_client, foreign_accepted, owner_client
 ):
     quote, _ = accepted
-    for which in ("pdf", "certificate"):
-        url = f"/finance/document/{quote.pk}/acceptance/{which}/"
-        assert other_client.get(url).status_code == 404
+    for name in ("acceptance.pdf", "acceptance-certificate.pdf"):
+        assert other_client.get(f"/finance/document/{quote.pk}/{name}").status_code == 404
     # And a quote without a record is a 404 too.
     open_quote = make_document(customer=quote.customer, kind="quote", state="sent")
-    url = f"/finance/document/{open_quote.pk}/acceptance/pdf/"
+    url = f"/finance/document/{open_quote.pk}/acceptance.pdf"
     assert owner_client.get(url).status_code == 404
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(accepted, client):
     quote, _ = accepted
-    response = client.get(f"/finance/document/{quote.pk}/acceptance/pdf/")
+    response = client.get(f"/finance/document/{quote.pk}/acceptance.pdf")
     assert response.status_code == 302 and not response.content.startswith(b"%PDF")
 
 
