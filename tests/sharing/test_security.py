@@ -83,7 +83,9 @@ def test_the_token_is_absent_from_every_table_after_send_view_and_renewal(
     expired = time_machine.travel(link.expires_at + datetime.timedelta(seconds=1))
     with expired, django_capture_on_commit_callbacks(execute=True):
         customer_client.post(path, {"op": "request_access", "email": "x@evil.test"})
-    tokens.append(token_of(link_path_in(mail.outbox[-1])))
+    # The acceptance confirmation (no link) may be delivered in the same sweep.
+    fresh = [m for m in mail.outbox if not m.subject.startswith("You accepted")][-1]
+    tokens.append(token_of(link_path_in(fresh)))
     dump = dump_database()
     assert len(dump) > 10_000  # the dump really holds the data
     for token in tokens:
