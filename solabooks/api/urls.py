@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from . import reference
 from .errors import json_not_found
 from .views import (
+    acceptance,
     activity,
     customers,
     documents,
@@ -75,6 +76,21 @@ v1 = [
         "documents/<int:pk>/einvoice.xml",
         documents.DocumentEinvoiceXmlView.as_view(),
         name="api-document-einvoice-xml",
+    ),
+    path(
+        "documents/<int:pk>/acceptance",
+        acceptance.DocumentAcceptanceView.as_view(),
+        name="api-document-acceptance",
+    ),
+    path(
+        "documents/<int:pk>/acceptance/pdf",
+        acceptance.DocumentAcceptancePdfView.as_view(),
+        name="api-document-acceptance-pdf",
+    ),
+    path(
+        "documents/<int:pk>/acceptance/certificate",
+        acceptance.DocumentAcceptanceCertificateView.as_view(),
+        name="api-document-acceptance-certificate",
     ),
     path("documents/<int:pk>/links/", links.DocumentLinksView.as_view(), name="api-document-links"),
     path("links/<int:pk>/revoke", links.LinkRevokeView.as_view(), name="api-link-revoke"),

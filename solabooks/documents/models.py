@@ -303,3 +303,6 @@ class PaymentAllocation(models.Model):
                 fields=["payment", "invoice"], name="one_allocation_per_invoice"
             ),
         ]
+
+
+from .acceptance_models import AcceptanceChannel, AcceptanceRecord, QuoteTerms  # noqa: E402, F401

@@ -15,6 +15,7 @@ from solabooks.core.errors import DomainError
 from solabooks.core.numbers import plain_text
 
 from . import states
+from .acceptance import check_terms_agreed, queue_acceptance_confirmation, record_acceptance
 from .models import Document
 from .services import lock_document
 
@@ -61,12 +62,16 @@ def decide_quote(
     reason: str,
     seen_version: int,
     actor: Actor,
+    terms_version: int | None = None,
+    agreed_to_terms: bool = False,
 ) -> Document:
     """Accept or decline a sent quote, once. Shared by the quote link and the portal.
 
     The quote row is locked, so of two decisions at once exactly one wins; the other finds
     the quote decided. A decision on any version but the current one is refused, so nobody
-    accepts terms they were not shown.
+    accepts terms they were not shown. When the business has quote terms, Accept needs the
+    version the page showed (`terms_version`) to be the current one and the box ticked;
+    an accepted quote gets its acceptance record (acceptance.py) in this transaction.
     """
     if decision not in (ACCEPT, DECLINE):
         raise DomainError("Choose accept or decline.")
@@ -80,14 +85,26 @@ def decide_quote(
         raise DomainError(f"The name can be at most {MAX_SIGNER_NAME} characters.")
     if len(reason) > MAX_REASON:
         raise DomainError(f"The reason can be at most {MAX_REASON} characters.")
+    decided_at = timezone.now()
+    terms = None
+    if decision == ACCEPT:
+        terms = check_terms_agreed(
+            quote.organization, terms_version=terms_version, agreed=agreed_to_terms
+        )
     details = {
         **actor.extra,
-        "decided_at": timezone.now().isoformat(),
+        "decided_at": decided_at.isoformat(),
         "signer_name": signer_name,
         "reason": reason,
         "version": quote.content_version,
         "quote_sha256": quote_fingerprint(quote),
     }
+    if decision == ACCEPT:
+        record = record_acceptance(
+            quote=quote, signer_name=signer_name, decided_at=decided_at, actor=actor, terms=terms
+        )
+        details.update(accepted_pdf_sha256=record.pdf_sha256, terms_version=record.terms_version)
+        queue_acceptance_confirmation(record=record, quote=quote)
     quote = states.apply(quote, decision, actor=actor, details=details, **shown)
     # The business hears of it, in this transaction (emailed after the burst window).
     from solabooks.notifications.services import note_quote_decided

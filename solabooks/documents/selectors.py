@@ -4,9 +4,17 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
-from solabooks.activity.models import Activity
+from solabooks.activity.models import Activity, Verb
 
-from .models import OPEN_INVOICE_STATES, Document, Kind, Payment, PaymentAllocation
+from .models import (
+    OPEN_INVOICE_STATES,
+    AcceptanceRecord,
+    Document,
+    Kind,
+    Payment,
+    PaymentAllocation,
+    State,
+)
 
 
 def receivables_by_currency(*, organization, customer=None) -> list[dict]:
@@ -102,6 +110,26 @@ def credit_note_of(invoice: Document) -> Document | None:
 def document_activity(*, document: Document) -> QuerySet[Activity]:
     """A document's activity, newest first (the model's ordering)."""
     return Activity.objects.for_org(document.organization_id).filter(document=document)
+
+
+def quote_decision(*, document: Document) -> dict:
+    """What the staff quote page shows of the customer's decision: the acceptance record,
+    or the decline (with the customer's reason, or who recorded it)."""
+    if document.kind != Kind.QUOTE:
+        return {}
+    if document.state == State.ACCEPTED:
+        record = AcceptanceRecord.objects.for_org(document.organization_id).filter(
+            document=document
+        )
+        return {"acceptance": record.select_related("recorded_by").first()}
+    if document.state == State.DECLINED:
+        declined = (
+            document_activity(document=document)
+            .filter(Q(verb=Verb.QUOTE_DECLINED) | Q(details__to=State.DECLINED))
+            .first()
+        )
+        return {"declined": declined}
+    return {}
 
 
 def invoice_allocations(*, invoice: Document) -> QuerySet[PaymentAllocation]:

@@ -6,6 +6,7 @@ import datetime
 from functools import partial
 
 from django.db import transaction
+from django.utils import timezone
 
 from solabooks.activity.accesslog import RowUpdate
 from solabooks.activity.models import Verb
@@ -22,6 +23,7 @@ from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
 
 from . import states
+from .acceptance import record_acceptance
 from .lines import (  # noqa: F401  (LineInput and the limits are imported from here)
     MAX_AMOUNT,
     MAX_DESCRIPTION,
@@ -201,6 +203,12 @@ def transition_document(*, document: Document, action: str, actor: Actor) -> Doc
     """One of the staff buttons (states.available_actions), from the page or the API."""
     document = lock_document(document)
     previous = document.state
+    if action == "mark_accepted" and states.can(document, action):
+        # The customer decided outside Solabooks: the record says staff recorded it, with
+        # no typed name and no terms agreed.
+        record_acceptance(
+            quote=document, signer_name="", decided_at=timezone.now(), actor=actor, terms=None
+        )
     states.apply(document, action, actor=actor, button=True)
     if states.issues_credit_note(document.kind, action, previous):
         # The customer has this invoice: the same transaction issues what cancels it.

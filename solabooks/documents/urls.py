@@ -2,7 +2,7 @@ from django.urls import path
 
 from solabooks.einvoice.views import DocumentEinvoiceXmlView
 
-from . import views
+from . import acceptance_views, views
 
 # Included at "finance/" (see docs/ARCHITECTURE.md for the names).
 urlpatterns = [
@@ -35,6 +35,20 @@ urlpatterns = [
     path(
         "document/<int:pk>/convert/", views.DocumentConvertView.as_view(), name="document-convert"
     ),
+    path(
+        "document/<int:pk>/acceptance.pdf",
+        acceptance_views.AcceptanceFileView.as_view(which="pdf"),
+        name="document-acceptance-pdf",
+    ),
+    path(
+        "document/<int:pk>/acceptance-certificate.pdf",
+        acceptance_views.AcceptanceFileView.as_view(which="certificate"),
+        name="document-acceptance-certificate",
+    ),
+    path(
+        "quotes/verify/", acceptance_views.VerifyAcceptedPdfView.as_view(), name="verify-accepted"
+    ),
+    path("settings/quote-terms/", acceptance_views.QuoteTermsView.as_view(), name="quote-terms"),
     path("payments/", views.PaymentListView.as_view(), name="payment-list"),
     path("payments/new/", views.PaymentCreateView.as_view(), name="payment-create"),
     path("payments/<int:pk>/", views.PaymentDetailView.as_view(), name="payment-detail"),

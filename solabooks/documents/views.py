@@ -220,6 +220,7 @@ class DocumentDetailView(StaffViewMixin, View):
             "activity_count": activity.count(),
             "activity_shown": ACTIVITY_SHOWN,
             "derived_documents": derived,
+            **selectors.quote_decision(document=document),
             "allocations": (
                 list(selectors.invoice_allocations(invoice=document)) if document.is_invoice else []
             ),

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from solabooks.activity.models import Verb
 from solabooks.activity.services import Actor, record_activity
 from solabooks.core.logging import redact
+from solabooks.core.storage import private_storage
 
 from .crypto import SecretUnavailable, decrypt_secret
 from .models import OutboxMessage, OutboxState
@@ -77,6 +78,11 @@ def build_email(message: OutboxMessage, *, secret_url: str = "") -> EmailMultiAl
         headers={"Message-ID": message.message_id},
     )
     email.attach_alternative(html, "text/html")
+    # A missing file raises, and the delivery is retried like any other failure.
+    storage = private_storage()
+    for attachment in message.attachments.all():
+        with storage.open(attachment.storage_name, "rb") as handle:
+            email.attach(attachment.filename, handle.read(), attachment.content_type)
     return email
 
 

@@ -86,3 +86,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to} ({self.state})"
+
+
+class OutboxAttachment(models.Model):
+    """A file sent with an outbox message. The bytes stay in the private storage
+    (`storage_name`), written once by whoever queued the message; delivery reads them, so a
+    retry sends the same file and the database holds no blobs."""
+
+    organization = models.ForeignKey(
+        "tenancy.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveSmallIntegerField(default=0)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, default="application/pdf")
+    storage_name = models.CharField(max_length=300)
+
+    objects = OrganizationScopedManager()
+
+    class Meta:
+        ordering = ["message", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -19,6 +19,7 @@ wiped from the row once the message is sent or given up on.
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -44,7 +45,7 @@ from solabooks.core.colours import (
 from solabooks.core.errors import DomainError
 
 from .crypto import encrypt_secret
-from .models import OutboxMessage
+from .models import OutboxAttachment, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,15 @@ MAX_SUBJECT_LENGTH = 250
 
 # ---------------------------------------------------------------------------------------
 # Queueing
+
+
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A file for queue_email: already in the private storage, never copied anywhere."""
+
+    filename: str
+    storage_name: str
+    content_type: str = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,7 @@ def queue_email(
     document=None,
     customer=None,
     secret_url: str | None = None,
+    attachments: Sequence[EmailAttachment] = (),
 ) -> OutboxMessage:
     """Render `email/<template>{_subject.txt,.txt,.html}` and commit an outbox row.
     `organization` None sends on Solabooks' own behalf (staff account emails).
@@ -163,6 +174,7 @@ def queue_email(
     TASK_BACKEND=database). Pass a link with a raw token as `secret_url`; it is never stored
     in clear. A blank `subject` means the template's subject. The templates get `context`
     plus `document`, `customer`, the branding (see branding_context) and `subject`.
+    `attachments` name files already in the private storage; delivery attaches them.
     """
     to = (to or "").strip()
     if not to:
@@ -210,6 +222,17 @@ def queue_email(
         html_body=html,
         secret_url_encrypted=encrypted,
         message_id=message_id,
+    )
+    OutboxAttachment.objects.bulk_create(
+        OutboxAttachment(
+            organization=organization,
+            message=message,
+            position=position,
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            storage_name=attachment.storage_name,
+        )
+        for position, attachment in enumerate(attachments)
     )
     schedule_delivery(message.pk)
     return message

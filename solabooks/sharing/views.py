@@ -36,6 +36,7 @@ from solabooks.core.pagecache import (
     render_shareable,
 )
 from solabooks.core.tokenpages import TOKEN_PAGE_HEADERS
+from solabooks.documents.acceptance import current_terms
 from solabooks.documents.customer_forms import QuoteDecisionForm
 from solabooks.documents.models import State
 from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
@@ -191,7 +192,9 @@ def document_page_context(
     "Preview as customer" page's (staff_views.DocumentPreviewView), with no link."""
     decision_forms = {}
     if can_decide:
-        decision_forms = QuoteDecisionForm.pair(version=document.content_version)
+        decision_forms = QuoteDecisionForm.pair(
+            version=document.content_version, terms=current_terms(document.organization)
+        )
         decision_forms.update(forms or {})
     return {
         "organization": document.organization,
@@ -312,7 +315,8 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
         # records theirs on the quote page (Mark accepted / declined), as staff.
         messages.error(request, STAFF_CANNOT_DECIDE)
         return _back_to_page()
-    form = QuoteDecisionForm(request.POST, decision=decision)
+    terms = current_terms(access.document.organization)
+    form = QuoteDecisionForm(request.POST, decision=decision, terms=terms)
     if not form.is_valid():
         return _document_page(request, access, forms={decision: form}, status=400)
     try:
@@ -323,6 +327,7 @@ def _link_decide(request: HttpRequest, token: str, prefix: str, decision: str) -
             reason=form.cleaned_data.get("reason", ""),
             seen_version=form.cleaned_data["version"],
             actor=link_actor(request, access.link),
+            **form.decision_kwargs(),
         )
     except DomainError as error:
         if error.code == "signer_required":

@@ -19,6 +19,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from solabooks.activity.services import Actor
+from solabooks.documents.acceptance import set_quote_terms
+from solabooks.documents.models import AcceptanceRecord
 from solabooks.documents.payments import record_payment
 from solabooks.portal.accounts import complete_setup
 from solabooks.portal.services import enable_portal_access
@@ -103,6 +105,13 @@ def test_the_customer_journey_works_with_javascript_off(
     screenshot(page, "accepted")
     first_quote.refresh_from_db()
     assert first_quote.state == "accepted"
+    # The confirmation, with the accepted quote and the certificate attached.
+    confirmation = mailbox.expect_email(to=customer.email, subject_contains="You accepted")
+    attached = [part.get_filename() for part in confirmation.message.iter_attachments()]
+    assert attached == [
+        f"{first_quote.number}-v1-accepted.pdf",
+        f"{first_quote.number}-v1-acceptance-certificate.pdf",
+    ]
 
     # Decline another, with a reason.
     page.goto(emailed_link(mailbox, second_quote))
@@ -338,6 +347,24 @@ def test_customer_pages_reflow_without_sideways_scrolling(
         if overflow:
             problems[name] = overflow
     assert not problems, problems
+
+
+def test_a_business_with_terms_needs_the_box_ticked_without_javascript(
+    transactional_db, live_server, mailbox, new_context
+):
+    organization, customer = business_and_customer()
+    set_quote_terms(organization=organization, text="A deposit of 20% is due.", actor=staff())
+    quote = make_document(customer=customer, kind="quote")
+    page = new_context("no-js-terms", java_script_enabled=False).new_page()
+    page.goto(emailed_link(mailbox, quote))
+    expect(page.get_by_text("A deposit of 20% is due.")).to_be_visible()
+    page.get_by_label("Your full name").fill("Jane Baker")
+    # The box is required (the server refuses Accept without it: test_acceptance_record).
+    page.get_by_label("I agree to the terms").check()
+    page.get_by_role("button", name="Accept").click()
+    expect(page.locator(".messages")).to_contain_text(f"You have accepted quote {quote.number}")
+    record = AcceptanceRecord.objects.get(document=quote)
+    assert record.terms_version == 1 and record.signer_name == "Jane Baker"
 
 
 def test_accept_and_decline_are_reachable_by_keyboard_in_order(customer_pages, new_context):

@@ -82,9 +82,13 @@ def world(org, owner, manager, customer):
         allocations=[(paid, Decimal("10"))],
     )
     work = make_project_with_time(customer=customer, staff=owner)
+    accepted = make_document(customer=customer, kind="quote")
+    transition_document(document=accepted, action="mark_sent", actor=system)
+    transition_document(document=accepted, action="mark_accepted", actor=system)
     return {
         "customer": customer,
         "invoice": invoice,
+        "accepted_quote": accepted,
         "document": invoice,
         "quote": quote,
         "payment": payment,

@@ -36,6 +36,8 @@ OBJECT_BY_PREFIX = {
     # Checked in order: the e-invoice XML exists for invoices only (any other kind is a
     # 404 for its own business too, tests/einvoice).
     "finance/document/<int:pk>/einvoice.xml": "invoice",
+    # An accepted quote's stored PDF and certificate (a quote without a record is a 404).
+    "finance/document/<int:pk>/acceptance": "accepted_quote",
     "finance/customers/<int:pk>/": "customer",
     "finance/document/<int:pk>/": "document",
     "finance/payments/<int:pk>/": "payment",
@@ -166,6 +168,7 @@ def theirs(other_org, other_owner, foreign_customer):
     return {
         "customer": [foreign_customer],
         "document": [invoice, paid_invoice, quote, sales_order, receipt],
+        "accepted_quote": [quote],
         "invoice": [invoice, paid_invoice],
         "payment": [payment],
         "membership": list(Membership.objects.filter(organization=other_org)),

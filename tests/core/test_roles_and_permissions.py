@@ -38,6 +38,8 @@ SPEC_OWNER_ONLY = {
     "member-remove",
     "api-key-list",
     "api-key-revoke",
+    # Issue 14: the quote terms customers must agree to are the business's settings.
+    "quote-terms",
 }
 
 
@@ -59,7 +61,11 @@ def ours(org, owner, manager, customer):
     )
     create_api_key(organization=org, actor=system, name="Our sync")
     work = make_project_with_time(customer=customer, staff=owner)
+    quote = make_document(customer=customer, kind="quote")
+    transition_document(document=quote, action="mark_sent", actor=system)
+    transition_document(document=quote, action="mark_accepted", actor=system)
     return {
+        "accepted_quote": quote,
         "project": work["project"],
         "time_entry": work["entry"],
         "approval_request": work["approval_request"],

@@ -20,6 +20,7 @@ from solabooks.core.pagecache import (
     personalize,
     render_shareable,
 )
+from solabooks.documents.acceptance import current_terms
 from solabooks.documents.customer_forms import QuoteDecisionForm
 from solabooks.documents.models import PaymentMethod
 from solabooks.documents.quote_decisions import ACCEPT, DECLINE, decide_quote
@@ -190,7 +191,10 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         session=session, document=document, verb=Verb.VIEWED, actor=_actor(request)
     )
     can_decide = can(document, ACCEPT)
-    forms = QuoteDecisionForm.pair(version=document.content_version) if can_decide else {}
+    forms = {}
+    if can_decide:
+        terms = current_terms(document.organization)
+        forms = QuoteDecisionForm.pair(version=document.content_version, terms=terms)
     lines = list(document.lines.all())
     return _render(
         request,
@@ -264,7 +268,9 @@ def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
     if decision not in (ACCEPT, DECLINE):
         messages.error(request, "Please check the form: choose accept or decline.")
         return redirect("portal-document", pk=document.pk)
-    form = QuoteDecisionForm(request.POST, decision=decision)
+    form = QuoteDecisionForm(
+        request.POST, decision=decision, terms=current_terms(document.organization)
+    )
     if not form.is_valid():
         messages.error(
             request,
@@ -281,6 +287,7 @@ def quote_decision(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data.get("reason", ""),
             seen_version=data["version"],
             actor=_actor(request),
+            **form.decision_kwargs(),
         )
     except DomainError as error:
         messages.error(request, error.message)
