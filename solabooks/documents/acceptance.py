@@ -1,17 +1,24 @@
 """The proof of an accepted quote, and the business's quote terms.
 
-When a quote is accepted (decide_quote, or staff's "Mark accepted"), `record_acceptance`
-stores, in the decision's own transaction, the PDF of exactly the version accepted and an
-acceptance certificate. Rendering happens inside the transaction, on the locked quote, and
-before its state changes: the PDF is the one the customer was shown, and the decision
-commits only with its proof. The files go to the private storage (no URL maps to it) under
-`acceptances/<organization>/<random>-…pdf`, outside the PDF cache's directory, so the
-cache's pruning never touches them, and they are written once and never re-rendered: later
-changes to the customer, the branding or the address cannot alter them.
+When a quote is accepted (decide_quote, or staff's "Mark accepted"), the product keeps the
+PDF of exactly the version accepted and an acceptance certificate. Rendering takes about a
+second, so it happens before the decision's transaction (`prepare_acceptance`, on the quote
+as the customer saw it), and the transaction only checks, under the quote's row lock, that
+nothing the PDF shows has changed since (same fingerprint, same terms) before
+`record_acceptance` saves the record naming the files. If anything did change, it renders
+again under the lock, so the record always shows what was accepted. The files go to the
+private storage (no URL maps to it) under `acceptances/<organization>/<random>-…pdf`,
+outside the PDF cache's directory, so the cache's pruning never touches them, and they are
+written once and never re-rendered: later changes to the customer, the branding or the
+address cannot alter them. A decision that does not commit (another decision won, a
+refusal, a database error) deletes the files it wrote (`kept_only_if_committed`).
 """
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.core.files.base import ContentFile
@@ -127,25 +134,24 @@ def render_certificate(record: AcceptanceRecord, *, quote: Document) -> bytes:
     return HTML(string=html).write_pdf()
 
 
-def record_acceptance(
-    *,
-    quote: Document,
-    signer_name: str,
-    decided_at: datetime,
-    actor: Actor,
-    terms: QuoteTerms | None,
-) -> AcceptanceRecord:
-    """Store the accepted PDF and the certificate, and the record naming them. Called in
-    the decision's transaction on the locked quote, before its state changes (so the PDF
-    is the one the customer saw). The decision's own Activity covers the record."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("record_acceptance() runs inside the decision's transaction.")
-    # Imported here: pdf builds on documents.
-    from solabooks.pdf.services import document_pdf
+@dataclass
+class PreparedAcceptance:
+    """An acceptance rendered and stored before the decision's transaction: the unsaved
+    record and what its files were rendered from, to compare under the lock."""
 
-    pdf = document_pdf(document=quote)
+    record: AcceptanceRecord
+    pdf_fingerprint: str
+    terms_id: int | None
+    # Every file written for this decision; those the committed record does not name are
+    # deleted (kept_only_if_committed).
+    written: list[str] = field(default_factory=list)
+
+
+def _build_record(
+    *, quote: Document, signer_name: str, decided_at: datetime, actor: Actor, terms, pdf: bytes
+) -> AcceptanceRecord:
     channel, label = _channel(actor)
-    record = AcceptanceRecord(
+    return AcceptanceRecord(
         organization=quote.organization,
         document=quote,
         content_version=quote.content_version,
@@ -160,11 +166,104 @@ def record_acceptance(
         terms_text=terms.text if terms else "",
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
     )
+
+
+def _render_and_store(
+    *, quote: Document, signer_name: str, decided_at: datetime, actor: Actor, terms
+) -> PreparedAcceptance:
+    # Imported here: pdf builds on documents.
+    from solabooks.pdf.services import document_pdf, pdf_fingerprint
+
+    pdf = document_pdf(document=quote)
+    record = _build_record(
+        quote=quote,
+        signer_name=signer_name,
+        decided_at=decided_at,
+        actor=actor,
+        terms=terms,
+        pdf=pdf,
+    )
     certificate = render_certificate(record, quote=quote)
     record.certificate_sha256 = hashlib.sha256(certificate).hexdigest()
+    prepared = PreparedAcceptance(
+        record=record, pdf_fingerprint=pdf_fingerprint(quote), terms_id=terms.pk if terms else None
+    )
     record.pdf_name = _store_once(quote.organization_id, "quote", pdf)
+    prepared.written.append(record.pdf_name)
     record.certificate_name = _store_once(quote.organization_id, "certificate", certificate)
-    record.save()
+    prepared.written.append(record.certificate_name)
+    return prepared
+
+
+def prepare_acceptance(
+    *, quote: Document, signer_name: str, actor: Actor, decided_at: datetime, terms
+) -> PreparedAcceptance:
+    """Render and store the accepted PDF and the certificate before the decision's
+    transaction, from the quote as it is now, with the terms agreed to (or None). Call it
+    only after the decision's own checks have passed once (a refused decision should cost
+    no rendering), and keep the decision in `kept_only_if_committed`."""
+    return _render_and_store(
+        quote=quote, signer_name=signer_name, decided_at=decided_at, actor=actor, terms=terms
+    )
+
+
+@contextmanager
+def kept_only_if_committed(prepared: PreparedAcceptance | None) -> Iterator[None]:
+    """Wrap the decision's transaction: if it raises, the files prepared for it go."""
+    try:
+        yield
+    except BaseException:
+        if prepared is not None:
+            _delete(prepared.written)
+        raise
+
+
+def _delete(names: list[str]) -> None:
+    storage = private_storage()
+    for name in names:
+        storage.delete(name)
+
+
+def record_acceptance(
+    *,
+    quote: Document,
+    signer_name: str,
+    decided_at: datetime,
+    actor: Actor,
+    terms: QuoteTerms | None,
+    prepared: PreparedAcceptance | None = None,
+) -> AcceptanceRecord:
+    """Save the record of the accepted PDF and the certificate. Called in the decision's
+    transaction on the locked quote, before its state changes. `prepared` (rendered before
+    the lock) is used when the locked quote still prints the same and the terms agreed to
+    are the ones it shows; otherwise the files are rendered here, from the locked quote.
+    The decision's own Activity covers the record."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_acceptance() runs inside the decision's transaction.")
+    from solabooks.pdf.services import pdf_fingerprint
+
+    terms_id = terms.pk if terms else None
+    if (
+        prepared is None
+        or prepared.pdf_fingerprint != pdf_fingerprint(quote)
+        or prepared.terms_id != terms_id
+    ):
+        fresh = _render_and_store(
+            quote=quote, signer_name=signer_name, decided_at=decided_at, actor=actor, terms=terms
+        )
+        if prepared is None:
+            prepared = fresh
+        else:
+            # Something the PDF shows changed while it rendered: the fresh files count, the
+            # stale ones go once this commits (and all of them if it does not).
+            stale = list(prepared.written)
+            transaction.on_commit(lambda: _delete(stale))
+            prepared.record = fresh.record
+            prepared.pdf_fingerprint, prepared.terms_id = fresh.pdf_fingerprint, fresh.terms_id
+            prepared.written.extend(fresh.written)
+    record = prepared.record
+    record.document = quote
+    record.save(force_insert=True)
     return record
 
 

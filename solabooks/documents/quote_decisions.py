@@ -15,8 +15,15 @@ from solabooks.core.errors import DomainError
 from solabooks.core.numbers import plain_text
 
 from . import states
-from .acceptance import check_terms_agreed, queue_acceptance_confirmation, record_acceptance
-from .models import Document
+from .acceptance import (
+    PreparedAcceptance,
+    check_terms_agreed,
+    kept_only_if_committed,
+    prepare_acceptance,
+    queue_acceptance_confirmation,
+    record_acceptance,
+)
+from .models import Document, QuoteTerms
 from .services import lock_document
 
 ACCEPT = "accept"
@@ -53,7 +60,6 @@ def quote_fingerprint(document: Document) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@transaction.atomic
 def decide_quote(
     *,
     document: Document,
@@ -70,27 +76,85 @@ def decide_quote(
     The quote row is locked, so of two decisions at once exactly one wins; the other finds
     the quote decided. A decision on any version but the current one is refused, so nobody
     accepts terms they were not shown. When the business has quote terms, Accept needs the
-    version the page showed (`terms_version`) to be the current one and the box ticked;
-    an accepted quote gets its acceptance record (acceptance.py) in this transaction.
+    version the page showed (`terms_version`) to be the current one and the box ticked.
+    An accepted quote gets its acceptance record (acceptance.py): its files are rendered
+    before the transaction, once the checks have passed on the quote as read, so the row
+    lock is held for milliseconds, not for the rendering.
     """
     if decision not in (ACCEPT, DECLINE):
         raise DomainError("Choose accept or decline.")
-    quote = lock_document(document)
     signer_name = " ".join((signer_name or "").split())
     reason = (reason or "").strip()
-    shown = {"shown_version": seen_version, "signer_name": signer_name}
-    # The state's checks (kind, still open, the version shown, the name, the date) first.
-    states.check(quote, decision, **shown)
+    decision_input = {
+        "decision": decision,
+        "signer_name": signer_name,
+        "reason": reason,
+        "seen_version": seen_version,
+        "terms_version": terms_version,
+        "agreed_to_terms": agreed_to_terms,
+    }
+    prepared = None
+    decided_at = timezone.now()
+    if decision == ACCEPT:
+        terms = _check_decision(document, **decision_input)
+        prepared = prepare_acceptance(
+            quote=document,
+            signer_name=signer_name,
+            actor=actor,
+            decided_at=decided_at,
+            terms=terms,
+        )
+    with kept_only_if_committed(prepared):
+        return _decide_locked(
+            document=document,
+            actor=actor,
+            decided_at=decided_at,
+            prepared=prepared,
+            **decision_input,
+        )
+
+
+def _check_decision(
+    quote: Document,
+    *,
+    decision: str,
+    signer_name: str,
+    reason: str,
+    seen_version: int,
+    terms_version: int | None,
+    agreed_to_terms: bool,
+) -> QuoteTerms | None:
+    """The decision's checks (the state's first: kind, still open, the version shown, the
+    name, the date); returns the terms agreed to, if any."""
+    states.check(quote, decision, shown_version=seen_version, signer_name=signer_name)
     if len(signer_name) > MAX_SIGNER_NAME:
         raise DomainError(f"The name can be at most {MAX_SIGNER_NAME} characters.")
     if len(reason) > MAX_REASON:
         raise DomainError(f"The reason can be at most {MAX_REASON} characters.")
-    decided_at = timezone.now()
-    terms = None
-    if decision == ACCEPT:
-        terms = check_terms_agreed(
-            quote.organization, terms_version=terms_version, agreed=agreed_to_terms
-        )
+    if decision != ACCEPT:
+        return None
+    return check_terms_agreed(
+        quote.organization, terms_version=terms_version, agreed=agreed_to_terms
+    )
+
+
+@transaction.atomic
+def _decide_locked(
+    *,
+    document: Document,
+    actor: Actor,
+    decided_at,
+    prepared: PreparedAcceptance | None,
+    **decision_input,
+) -> Document:
+    quote = lock_document(document)
+    terms = _check_decision(quote, **decision_input)
+    decision, signer_name, reason = (
+        decision_input["decision"],
+        decision_input["signer_name"],
+        decision_input["reason"],
+    )
+    shown = {"shown_version": decision_input["seen_version"], "signer_name": signer_name}
     details = {
         **actor.extra,
         "decided_at": decided_at.isoformat(),
@@ -101,7 +165,12 @@ def decide_quote(
     }
     if decision == ACCEPT:
         record = record_acceptance(
-            quote=quote, signer_name=signer_name, decided_at=decided_at, actor=actor, terms=terms
+            quote=quote,
+            signer_name=signer_name,
+            decided_at=decided_at,
+            actor=actor,
+            terms=terms,
+            prepared=prepared,
         )
         details.update(accepted_pdf_sha256=record.pdf_sha256, terms_version=record.terms_version)
         queue_acceptance_confirmation(record=record, quote=quote)

@@ -23,7 +23,12 @@ from solabooks.customers.models import Customer
 from solabooks.tenancy.models import Organization
 
 from . import states
-from .acceptance import record_acceptance
+from .acceptance import (
+    PreparedAcceptance,
+    kept_only_if_committed,
+    prepare_acceptance,
+    record_acceptance,
+)
 from .lines import (  # noqa: F401  (LineInput and the limits are imported from here)
     MAX_AMOUNT,
     MAX_DESCRIPTION,
@@ -198,16 +203,33 @@ def update_document(
     )
 
 
-@transaction.atomic
 def transition_document(*, document: Document, action: str, actor: Actor) -> Document:
     """One of the staff buttons (states.available_actions), from the page or the API."""
+    prepared = None
+    if action == "mark_accepted" and states.can(document, action):
+        # The customer decided outside Solabooks: the record says staff recorded it, with
+        # no typed name and no terms agreed. Rendered before the row lock (acceptance.py).
+        prepared = prepare_acceptance(
+            quote=document, signer_name="", actor=actor, decided_at=timezone.now(), terms=None
+        )
+    with kept_only_if_committed(prepared):
+        return _transition_locked(document=document, action=action, actor=actor, prepared=prepared)
+
+
+@transaction.atomic
+def _transition_locked(
+    *, document: Document, action: str, actor: Actor, prepared: PreparedAcceptance | None
+) -> Document:
     document = lock_document(document)
     previous = document.state
     if action == "mark_accepted" and states.can(document, action):
-        # The customer decided outside Solabooks: the record says staff recorded it, with
-        # no typed name and no terms agreed.
         record_acceptance(
-            quote=document, signer_name="", decided_at=timezone.now(), actor=actor, terms=None
+            quote=document,
+            signer_name="",
+            decided_at=prepared.record.decided_at if prepared else timezone.now(),
+            actor=actor,
+            terms=None,
+            prepared=prepared,
         )
     states.apply(document, action, actor=actor, button=True)
     if states.issues_credit_note(document.kind, action, previous):

@@ -2,11 +2,10 @@
 
 import hashlib
 import io
-import threading
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 from pypdf import PdfReader
 
@@ -228,41 +227,6 @@ def test_other_businesses_terms_do_not_apply(sent_quote, customer_client, other_
     assert AcceptanceRecord.objects.get(document=quote).terms_version is None
 
 
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_two_accepts_at_once_keep_one_record(customer):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency need PostgreSQL")
-    from solabooks.sharing.services import issue_link
-
-    quote = make_document(customer=customer, kind="quote", state="sent")
-    token = issue_link(document=quote, actor=Actor.system()).raw_token
-    path = f"/finance/q/{token}"
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
-
-    def post(name: str) -> None:
-        try:
-            client = Client(REMOTE_ADDR="198.51.100.1")
-            barrier.wait()
-            statuses.append(accept(client, path, quote.content_version, name=name).status_code)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(name,)) for name in ("Ann One", "Bob Two")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [302, 302]
-    assert AcceptanceRecord.objects.filter(document=quote).count() == 1
-    assert Activity.objects.filter(document=quote, verb=Verb.QUOTE_ACCEPTED).count() == 1
-
-
-# --- The customer's confirmation ---------------------------------------------------------
-
-
 def test_the_customer_gets_a_confirmation_with_both_pdfs(
     sent_quote, customer_client, django_capture_on_commit_callbacks
 ):
@@ -324,3 +288,131 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("down")
+
+
+# --- Rendering before the lock ------------------------------------------------------------
+
+
+def stored_acceptance_files(organization_id: int) -> set[str]:
+    storage = private_storage()
+    directory = f"acceptances/{organization_id}"
+    if not storage.exists(directory):
+        return set()
+    return {f"{directory}/{name}" for name in storage.listdir(directory)[1]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_proof_is_rendered_before_the_transaction(customer, monkeypatch):
+    """The row lock (and SQLite's write lock) is held for milliseconds, not for WeasyPrint."""
+    from solabooks.documents import acceptance
+
+    quote = make_document(customer=customer, kind="quote", state="sent")
+    in_transaction: list[bool] = []
+    render = acceptance.render_certificate
+
+    def spying_render(record, *, quote):
+        in_transaction.append(connection.in_atomic_block)
+        return render(record, quote=quote)
+
+    monkeypatch.setattr(acceptance, "render_certificate", spying_render)
+    decide_quote(
+        document=quote,
+        decision="accept",
+        signer_name="Jane Baker",
+        reason="",
+        seen_version=quote.content_version,
+        actor=Actor.system(),
+    )
+    assert in_transaction == [False]
+    record = AcceptanceRecord.objects.get(document=quote)
+    assert stored_acceptance_files(quote.organization_id) == {
+        record.pdf_name,
+        record.certificate_name,
+    }
+
+
+def test_a_change_while_rendering_renders_again_under_the_lock(
+    sent_quote, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The customer's name changes between the rendering and the lock: the record shows
+    what the quote printed when it was accepted, and the stale files are gone."""
+    from solabooks.documents import quote_decisions
+
+    quote, _ = sent_quote
+    prepare = quote_decisions.prepare_acceptance
+
+    def prepare_then_rename(**kwargs):
+        prepared = prepare(**kwargs)
+        Customer.objects.filter(pk=quote.customer_id).update(name="Renamed Meanwhile Ltd")
+        return prepared
+
+    monkeypatch.setattr(quote_decisions, "prepare_acceptance", prepare_then_rename)
+    with django_capture_on_commit_callbacks(execute=True):
+        decide_quote(
+            document=quote,
+            decision="accept",
+            signer_name="Jane Baker",
+            reason="",
+            seen_version=quote.content_version,
+            actor=Actor.system(),
+        )
+    record = AcceptanceRecord.objects.get(document=quote)
+    assert "Renamed Meanwhile Ltd" in text_of(acceptance_file(record, "pdf"))
+    assert "Renamed Meanwhile Ltd" in text_of(acceptance_file(record, "certificate"))
+    assert stored_acceptance_files(quote.organization_id) == {
+        record.pdf_name,
+        record.certificate_name,
+    }
+
+
+def test_a_decision_refused_under_the_lock_leaves_no_files(sent_quote, monkeypatch):
+    """Another decision wins between the rendering and the lock: no record, no files."""
+    from solabooks.documents import quote_decisions
+
+    quote, _ = sent_quote
+    prepare = quote_decisions.prepare_acceptance
+
+    def prepare_then_lose(**kwargs):
+        prepared = prepare(**kwargs)
+        assert stored_acceptance_files(quote.organization_id) == set(prepared.written)
+        decide_quote(
+            document=quote,
+            decision="decline",
+            signer_name="",
+            reason="Too dear",
+            seen_version=quote.content_version,
+            actor=Actor.system(),
+        )
+        return prepared
+
+    monkeypatch.setattr(quote_decisions, "prepare_acceptance", prepare_then_lose)
+    with pytest.raises(DomainError):
+        decide_quote(
+            document=quote,
+            decision="accept",
+            signer_name="Jane Baker",
+            reason="",
+            seen_version=quote.content_version,
+            actor=Actor.system(),
+        )
+    assert not AcceptanceRecord.objects.filter(document=quote).exists()
+    assert stored_acceptance_files(quote.organization_id) == set()
+
+
+def test_a_refused_accept_renders_nothing(sent_quote, monkeypatch):
+    """Checks come before the rendering: a stale version or a missing name costs nothing."""
+    from solabooks.documents import acceptance
+
+    quote, _ = sent_quote
+    monkeypatch.setattr(acceptance, "render_certificate", lambda *a, **k: pytest.fail("rendered"))
+    for name, version in (("", quote.content_version), ("Jane", quote.content_version + 1)):
+        with pytest.raises(DomainError):
+            decide_quote(
+                document=quote,
+                decision="accept",
+                signer_name=name,
+                reason="",
+                seen_version=version,
+                actor=Actor.system(),
+            )
+    assert stored_acceptance_files(quote.organization_id) == set()

@@ -14,7 +14,8 @@ from django.test import Client
 from solabooks.activity.models import Activity, Verb
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
-from solabooks.documents.models import Document
+from solabooks.core.storage import private_storage
+from solabooks.documents.models import AcceptanceRecord, Document
 from solabooks.documents.quote_decisions import decide_quote, quote_fingerprint
 from solabooks.documents.services import LineInput, update_document
 from solabooks.sharing.models import SecureLink
@@ -293,3 +294,7 @@ def test_two_accepts_at_once_exactly_one_wins(customer, django_capture_on_commit
     assert quote.state == "accepted"
     decisions = Activity.objects.filter(document=quote, verb=Verb.QUOTE_ACCEPTED)
     assert decisions.count() == 1
+    # Both rendered their proof before the lock; the loser's files went with its decision.
+    assert AcceptanceRecord.objects.filter(document=quote).count() == 1
+    _, stored = private_storage().listdir(f"acceptances/{quote.organization_id}")
+    assert len(stored) == 2
