@@ -45,6 +45,8 @@ from solabooks.documents.states import can
 from solabooks.pdf.services import pdf_response
 from solabooks.tenancy.previews import (
     STAFF_CANNOT_DECIDE,
+    STAFF_CANNOT_REQUEST_ACCESS,
+    STAFF_CANNOT_SET_UP_ACCOUNT,
     preview_actor,
     previewing_staff,
     record_preview,
@@ -357,6 +359,10 @@ def answer_access_request(
     """Request access on a link of any purpose: count the client (unless the caller did,
     `ip_verdict`) and the link, enqueue the decision (sharing.tasks.access_requested) and
     answer the same sentence whatever will happen."""
+    if previewing_staff(request, organization_id=link.organization_id) is not None:
+        # It would email the customer a link as though they had asked.
+        messages.error(request, STAFF_CANNOT_REQUEST_ACCESS)
+        return _back_to_page()
     if ip_verdict is None:
         ip_verdict = ratelimit.hit(REQUEST_ACCESS_PER_IP, request.client_ip)
     link_verdict = ratelimit.hit(REQUEST_ACCESS_PER_LINK, f"link:{link.pk}")
@@ -377,6 +383,9 @@ def _link_setup_account(request: HttpRequest, token: str, prefix: str) -> HttpRe
     if not access.is_active:
         return _unavailable(request, access)
     organization = access.link.organization
+    if previewing_staff(request, organization_id=organization.pk) is not None:
+        messages.error(request, STAFF_CANNOT_SET_UP_ACCOUNT)
+        return _back_to_page()
     if not organization.allow_portal_setup_from_link:
         messages.info(
             request,

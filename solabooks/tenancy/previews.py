@@ -20,6 +20,16 @@ from solabooks.core.middleware import request_origin
 from .models import Membership, User
 
 PREVIEW_BANNER = "You are previewing what the customer sees"
+# The customer's other buttons on a link page: each would email the customer as if they
+# had asked. Staff have their own way to do each.
+STAFF_CANNOT_REQUEST_ACCESS = (
+    "Request access is the customer's button, and it emails them a new link. To give them "
+    "one, send the document again from its page."
+)
+STAFF_CANNOT_SET_UP_ACCOUNT = (
+    "Set up an account is the customer's button, and it emails them an invitation. To give "
+    "them portal access, use the Portal Access tab on the customer's page."
+)
 STAFF_CANNOT_DECIDE = (
     "Staff cannot decide for the customer here; use Mark accepted or Mark declined on "
     "the quote page."

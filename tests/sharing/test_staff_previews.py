@@ -4,9 +4,12 @@ document un-viewed and says so on the page; anyone else (a staff member of anoth
 included) is a visitor whose view counts. Decisions stay the customer's. "Preview as
 customer" shows the page without minting a link."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from solabooks.activity.models import Activity, ActorType, Verb
 from solabooks.sharing.models import SecureLink
@@ -234,3 +237,63 @@ def test_the_document_activity_says_who_previewed(sent_invoice, owner, owner_cli
     owner_client.get(path)
     page = owner_client.get(f"/finance/document/{invoice.pk}/").content.decode()
     assert f"Previewed by <bdi>{owner.display_name}</bdi>" in page
+
+
+# --- The customer's other buttons -----------------------------------------------------------
+
+
+def expire(link: SecureLink) -> None:
+    """Expired a minute ago (staff sessions outlive no 24-hour time travel)."""
+    now = timezone.now()
+    SecureLink.objects.filter(pk=link.pk).update(
+        created_at=now - datetime.timedelta(days=1, minutes=1),
+        expires_at=now - datetime.timedelta(minutes=1),
+    )
+
+
+def test_staff_cannot_request_access_for_the_customer(
+    sent_invoice, owner_client, django_capture_on_commit_callbacks
+):
+    """Request access would email the customer a fresh link as though they had asked."""
+    from django.core import mail
+
+    invoice, path = sent_invoice
+    expire(SecureLink.objects.get(document=invoice))
+    before = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(path, {"op": "request_access"})
+    assert response.status_code == 302
+    page = owner_client.get(path).content.decode()
+    assert "Request access is the customer&#x27;s button" in page
+    assert len(mail.outbox) == before
+    assert SecureLink.objects.filter(document=invoice).count() == 1
+
+
+def test_staff_of_another_business_requests_access_as_any_visitor(
+    sent_invoice, other_client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    invoice, path = sent_invoice
+    expire(SecureLink.objects.get(document=invoice))
+    before = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = other_client.post(path, {"op": "request_access"})
+    assert response.status_code == 200
+    assert len(mail.outbox) == before + 1
+    assert mail.outbox[-1].to == [invoice.customer.email]
+
+
+def test_staff_cannot_set_up_an_account_for_the_customer(sent_invoice, owner_client, monkeypatch):
+    from solabooks.portal import accounts as portal_accounts
+
+    calls = []
+    monkeypatch.setattr(
+        portal_accounts, "start_portal_setup_from_link", lambda **kwargs: calls.append(kwargs)
+    )
+    _, path = sent_invoice
+    assert owner_client.post(path, {"op": "setup_account"}).status_code == 302
+    assert (
+        "Set up an account is the customer&#x27;s button" in owner_client.get(path).content.decode()
+    )
+    assert calls == []
