@@ -96,9 +96,11 @@ def decide_quote(
     prepared = None
     decided_at = timezone.now()
     if decision == ACCEPT:
-        terms = _check_decision(document, **decision_input)
+        # Read afresh (not locked): the caller's instance may be older than the row.
+        current = Document.objects.select_related("organization", "customer").get(pk=document.pk)
+        _, terms = _check_decision(current, **decision_input)
         prepared = prepare_acceptance(
-            quote=document,
+            quote=current,
             signer_name=signer_name,
             actor=actor,
             decided_at=decided_at,
@@ -123,17 +125,17 @@ def _check_decision(
     seen_version: int,
     terms_version: int | None,
     agreed_to_terms: bool,
-) -> QuoteTerms | None:
+) -> tuple[states.Checked, QuoteTerms | None]:
     """The decision's checks (the state's first: kind, still open, the version shown, the
-    name, the date); returns the terms agreed to, if any."""
-    states.check(quote, decision, shown_version=seen_version, signer_name=signer_name)
+    name, the date); returns what the state let through and the terms agreed to, if any."""
+    checked = states.check(quote, decision, shown_version=seen_version, signer_name=signer_name)
     if len(signer_name) > MAX_SIGNER_NAME:
         raise DomainError(f"The name can be at most {MAX_SIGNER_NAME} characters.")
     if len(reason) > MAX_REASON:
         raise DomainError(f"The reason can be at most {MAX_REASON} characters.")
     if decision != ACCEPT:
-        return None
-    return check_terms_agreed(
+        return checked, None
+    return checked, check_terms_agreed(
         quote.organization, terms_version=terms_version, agreed=agreed_to_terms
     )
 
@@ -148,7 +150,7 @@ def _decide_locked(
     **decision_input,
 ) -> Document:
     quote = lock_document(document)
-    terms = _check_decision(quote, **decision_input)
+    checked, terms = _check_decision(quote, **decision_input)
     decision, signer_name, reason = (
         decision_input["decision"],
         decision_input["signer_name"],
@@ -174,7 +176,7 @@ def _decide_locked(
         )
         details.update(accepted_pdf_sha256=record.pdf_sha256, terms_version=record.terms_version)
         queue_acceptance_confirmation(record=record, quote=quote)
-    quote = states.apply(quote, decision, actor=actor, details=details, **shown)
+    quote = states.apply(quote, decision, actor=actor, details=details, checked=checked, **shown)
     # The business hears of it, in this transaction (emailed after the burst window).
     from solabooks.notifications.services import note_quote_decided
 

@@ -348,7 +348,7 @@ def reassign_document(*, document: Document, new_customer, actor: Actor) -> Docu
 @transaction.atomic
 def convert_quote(*, quote: Document, to_kind: str, actor: Actor) -> Document:
     quote = lock_document(quote)
-    states.check(quote, "convert")
+    checked = states.check(quote, "convert")
     if to_kind not in (Kind.INVOICE, Kind.SALES_ORDER):
         raise DomainError("A quote converts into an invoice or a sales order.")
     if quote.derived_documents.filter(kind=to_kind).exists():
@@ -368,7 +368,11 @@ def convert_quote(*, quote: Document, to_kind: str, actor: Actor) -> Document:
         source_document=quote,
     )
     states.apply(
-        quote, "convert", actor=actor, details={"into": created.number, "into_id": created.pk}
+        quote,
+        "convert",
+        actor=actor,
+        checked=checked,
+        details={"into": created.number, "into_id": created.pk},
     )
     return created
 

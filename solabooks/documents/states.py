@@ -92,6 +92,29 @@ class DocumentTransition:
         return frozenset(self.moves)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What check() let through: an action on a document as it stood then. Given to apply()
+    in the same transaction, it spares running the checks again while the document still
+    stands so (sending an e-invoice builds and validates its XML: once, not twice)."""
+
+    transition: DocumentTransition
+    action: str
+    document_pk: int
+    state: str
+    content_version: int
+    facts: Facts
+    button: bool
+
+    def holds_for(self, document: Document, action: str, *, button: bool, facts: Facts) -> bool:
+        return (self.action, self.document_pk, self.button, self.facts) == (
+            action,
+            document.pk,
+            button,
+            facts,
+        ) and (self.state, self.content_version) == (document.state, document.content_version)
+
+
 def moves(to_state: str, *from_states: str) -> dict[str, str]:
     return dict.fromkeys(from_states, to_state)
 
@@ -277,10 +300,10 @@ def check(
     button: bool = False,
     shown_version: int | None = None,
     signer_name: str = "",
-) -> DocumentTransition:
+) -> Checked:
     """Raise InvalidTransition (a DomainError with a message for the user) unless `action`
-    is allowed now; returns the transition. `button`: only a staff button's action (what a
-    staff member or API key may ask for by name)."""
+    is allowed now; returns what passed, for apply(). `button`: only a staff button's action
+    (what a staff member or API key may ask for by name)."""
     wrong_kind, wrong_state = REFUSALS.get(action, (not_for_kind, cannot_move))
     transition = _find(document.kind, action)
     if transition is None or (button and not transition.label):
@@ -292,7 +315,15 @@ def check(
         message = guard.refusal(document, facts, transition)
         if message:
             raise InvalidTransition(message, code=guard.code)
-    return transition
+    return Checked(
+        transition=transition,
+        action=action,
+        document_pk=document.pk,
+        state=document.state,
+        content_version=document.content_version,
+        facts=facts,
+        button=button,
+    )
 
 
 def payment_state(invoice: Document) -> str:
@@ -326,17 +357,22 @@ def apply(
     button: bool = False,
     shown_version: int | None = None,
     signer_name: str = "",
+    checked: Checked | None = None,
 ) -> Document:
     """Check `action`, move the document to its state, save it with `fields` (other columns
     the caller changed), and record the transition's Activity: `details`, or by default
     where it came from and went to. Runs inside the caller's transaction, on a document read
     with `services.lock_document`, so of two concurrent transitions the second sees the
-    first's state."""
+    first's state. `checked`: what the caller's check() returned in this transaction; the
+    checks are not run again unless the document's state or version moved since."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("states.apply() runs inside the caller's transaction.")
-    transition = check(
-        document, action, button=button, shown_version=shown_version, signer_name=signer_name
-    )
+    facts = Facts(shown_version=shown_version, signer_name=signer_name)
+    if checked is None or not checked.holds_for(document, action, button=button, facts=facts):
+        checked = check(
+            document, action, button=button, shown_version=shown_version, signer_name=signer_name
+        )
+    transition = checked.transition
     previous = document.state
     document.state = target_state(document, action)
     changed = list(fields)

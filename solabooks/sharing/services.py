@@ -126,10 +126,11 @@ def issue_link(*, document: Document, actor: Actor, requested_expiry=None) -> Is
     )
 
 
-def _check_sendable(document: Document) -> None:
-    states.check(document, "send")
+def _check_sendable(document: Document) -> states.Checked:
+    checked = states.check(document, "send")
     if not document.customer.email:
         raise DomainError(f"{document.customer.name} has no email address on file.")
+    return checked
 
 
 @transaction.atomic
@@ -143,7 +144,7 @@ def send_document(
 ) -> SendResult:
     """Email the customer a new 24-hour link to the document. Sending again is this again."""
     document = lock_document(document)
-    _check_sendable(document)
+    checked = _check_sendable(document)
     subject = (subject or "").strip() or emails.default_subject(document=document)
     # None means "the default text"; an empty string is a staff member's choice.
     message = emails.default_message(document=document) if message is None else message.strip()
@@ -161,6 +162,7 @@ def send_document(
         document,
         "send",
         actor=actor,
+        checked=checked,
         details={
             "sent_to": link.sent_to,
             "link_id": link.pk,

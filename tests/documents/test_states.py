@@ -275,3 +275,26 @@ def test_the_daily_expiry_leaves_a_quote_whose_date_moved_on(customer):
     with pytest.raises(InvalidTransition, match="still valid") as refused, transaction.atomic():
         states.apply(quote, "expire", actor=SYSTEM)
     assert refused.value.code == "still_valid"
+
+
+def test_apply_runs_the_checks_again_when_the_document_moved_since_check(customer):
+    """A check() result spares apply() its checks only for the same action on the document
+    as it stood: a state or version that moved since means checking again."""
+    with transaction.atomic():
+        quote = lock_document(make_document(customer=customer, kind="quote", state="sent"))
+        checked = states.check(
+            quote, "accept", shown_version=quote.content_version, signer_name="A"
+        )
+        quote.content_version += 1  # edited in between: the version the customer saw is gone
+        with pytest.raises(InvalidTransition) as refused:
+            states.apply(
+                quote,
+                "accept",
+                actor=Actor.system(),
+                checked=checked,
+                shown_version=checked.facts.shown_version,
+                signer_name="A",
+            )
+        assert refused.value.code == "stale_version"
+        # Another action (or other facts) is not what was checked either.
+        assert not checked.holds_for(quote, "decline", button=False, facts=checked.facts)

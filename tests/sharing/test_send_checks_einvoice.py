@@ -118,3 +118,17 @@ def test_a_credit_note_with_e_invoice_data_is_checked_too(org, customer, staff_a
     assert refused.value.code == "einvoice_invalid"
     assert not SecureLink.objects.filter(document=credit_note).exists()
     assert not Activity.objects.filter(document=credit_note, verb=Verb.SENT).exists()
+
+
+def test_a_send_builds_and_checks_the_xml_once(ready, staff_actor, monkeypatch):
+    """check() and apply() in one transition: the XML check runs once, not twice."""
+    schema_errors = einvoice_services.schema_errors
+    checked = []
+
+    def counting(xml: bytes) -> list[str]:
+        checked.append(xml)
+        return schema_errors(xml)
+
+    monkeypatch.setattr(einvoice_services, "schema_errors", counting)
+    send_document(document=ready, actor=staff_actor)
+    assert len(checked) == 1
