@@ -1,17 +1,16 @@
 """Over-allocation stays impossible when several payments hit one invoice at the same moment
 (PostgreSQL: real connections, real row locks)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from solabooks.activity.services import Actor
-from solabooks.core.errors import DomainError
 from solabooks.documents.models import Document, Payment
 from solabooks.documents.payments import record_payment
 from solabooks.documents.services import LineInput, transition_document
+from tests.concurrency import run_at_once
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 
 THREADS = 6
@@ -28,35 +27,21 @@ def test_concurrent_payments_never_pay_an_invoice_twice():
         customer=customer, lines=[LineInput("Work", Decimal("1"), Decimal("100"))]
     )
     transition_document(document=invoice, action="mark_sent", actor=Actor.system())
-    start = threading.Barrier(THREADS)
-    outcomes: list[str] = []
 
-    def pay_in_full() -> None:
-        try:
-            start.wait()
-            record_payment(
-                organization=organization,
-                customer=customer,
-                actor=Actor.system(),
-                date=invoice.issue_date,
-                amount=Decimal("100"),
-                method="cash",
-                allocations=[(invoice, Decimal("100"))],
-            )
-            outcomes.append("paid")
-        except DomainError:
-            outcomes.append("refused")
-        except BaseException as error:  # reported by the main thread
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
+    def pay_in_full() -> str:
+        record_payment(
+            organization=organization,
+            customer=customer,
+            actor=Actor.system(),
+            date=invoice.issue_date,
+            amount=Decimal("100"),
+            method="cash",
+            allocations=[(invoice, Decimal("100"))],
+        )
+        return "paid"
 
-    threads = [threading.Thread(target=pay_in_full) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(outcomes) == ["paid"] + ["refused"] * (THREADS - 1)
+    outcomes = run_at_once(pay_in_full, threads=THREADS)
+    assert outcomes == ["paid"] + ["refused"] * (THREADS - 1)
     invoice = Document.objects.get(pk=invoice.pk)
     assert (invoice.state, invoice.amount_paid) == ("paid", Decimal("100"))
     assert Payment.objects.filter(customer=customer).count() == 1

@@ -3,12 +3,11 @@ numbered CN-0001… per business; never created any other way; staff pages link 
 and its credit note; another business reaches neither."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from solabooks.activity.models import Activity, Verb
@@ -23,6 +22,7 @@ from solabooks.documents.services import (
     reassign_document,
     transition_document,
 )
+from tests.concurrency import run_at_once
 from tests.documents.helpers import document_post
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 
@@ -178,27 +178,13 @@ def test_concurrent_voids_issue_one_credit_note():
     threads_count = 5
     customer = CustomerFactory(organization=OrganizationFactory())
     invoice = sent_invoice(customer)
-    start = threading.Barrier(threads_count)
-    outcomes: list[str] = []
 
-    def void_it() -> None:
-        try:
-            start.wait()
-            void(invoice)
-            outcomes.append("voided")
-        except DomainError:
-            outcomes.append("refused")
-        except BaseException as error:  # reported by the main thread
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
+    def void_it() -> str:
+        void(invoice)
+        return "voided"
 
-    threads = [threading.Thread(target=void_it) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(outcomes) == ["refused"] * (threads_count - 1) + ["voided"]
+    outcomes = run_at_once(void_it, threads=threads_count)
+    assert outcomes == ["refused"] * (threads_count - 1) + ["voided"]
     assert credit_notes_of(customer).count() == 1
     assert credit_notes_of(customer).get().number == "CN-0001"
 

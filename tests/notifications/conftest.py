@@ -13,6 +13,7 @@ from django.utils import timezone
 from solabooks.activity.services import Actor
 from solabooks.notifications.services import send_due_notifications
 from solabooks.sharing.services import send_document
+from tests.emails import without_acceptance_confirmations
 from tests.factories import make_document
 
 LINK_URL = re.compile(r"https?://[^\s\"'<>]+?(/finance/([iq])/([A-Za-z0-9_\-]+))")
@@ -72,7 +73,7 @@ def sweep(django_capture_on_commit_callbacks):
         before = len(mail.outbox)
         with django_capture_on_commit_callbacks(execute=True):
             send_due_notifications(now=timezone.now() + after)
-        return [m for m in mail.outbox[before:] if not m.subject.startswith("You accepted")]
+        return without_acceptance_confirmations(mail.outbox[before:])
 
     return _sweep
 

@@ -1,14 +1,14 @@
 """Accept and decline at once: one decision, one notification (PostgreSQL row locks)."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 
 from solabooks.activity.models import Activity, Verb
 from solabooks.notifications.models import PendingNotification
+from tests.concurrency import run_together
+from tests.emails import without_acceptance_confirmations
 
 from .conftest import accept, decline
 
@@ -25,27 +25,15 @@ def test_accept_and_decline_at_once_make_one_decision_and_one_notification(
     org.reply_to_email = ""
     org.save()
     path = send(quote)
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
 
-    def act(which) -> None:
-        try:
-            client = Client(REMOTE_ADDR="198.51.100.1")
-            barrier.wait()
-            if which == "accept":
-                statuses.append(accept(client, path, quote.content_version).status_code)
-            else:
-                statuses.append(decline(client, path, quote.content_version, "No").status_code)
-        finally:
-            close_old_connections()
-            connection.close()
+    def act(which: str) -> str:
+        client = Client(REMOTE_ADDR="198.51.100.1")
+        if which == "accept":
+            return str(accept(client, path, quote.content_version).status_code)
+        return str(decline(client, path, quote.content_version, "No").status_code)
 
-    threads = [threading.Thread(target=act, args=(w,)) for w in ("accept", "decline")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [302, 302]
+    statuses = run_together([lambda: act("accept"), lambda: act("decline")])
+    assert statuses == ["302", "302"]
     decisions = Activity.objects.filter(
         document=quote, verb__in=[Verb.QUOTE_ACCEPTED, Verb.QUOTE_DECLINED]
     )
@@ -55,5 +43,5 @@ def test_accept_and_decline_at_once_make_one_decision_and_one_notification(
     sent = sweep()
     assert [m.to for m in sent] == [[owner.email]]
     # One business notification (an accept also sends the customer their confirmation).
-    notifications = [m for m in mail.outbox if not m.subject.startswith("You accepted")]
+    notifications = without_acceptance_confirmations(mail.outbox)
     assert len(notifications) == 1

@@ -3,12 +3,11 @@
 import datetime
 import hashlib
 import re
-import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test import Client
 
 from solabooks.activity.models import Activity, Verb
@@ -19,6 +18,7 @@ from solabooks.documents.models import AcceptanceRecord, Document
 from solabooks.documents.quote_decisions import decide_quote, quote_fingerprint
 from solabooks.documents.services import LineInput, update_document
 from solabooks.sharing.models import SecureLink
+from tests.concurrency import run_together
 from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db
@@ -272,24 +272,13 @@ def test_two_accepts_at_once_exactly_one_wins(customer, django_capture_on_commit
     quote = make_document(customer=customer, kind="quote", state="sent")
     token = issue_link(document=quote, actor=Actor.system()).raw_token
     path = f"/finance/q/{token}"
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
 
-    def post(name: str) -> None:
-        try:
-            client = Client(REMOTE_ADDR="198.51.100.1")
-            barrier.wait()
-            statuses.append(accept(client, path, quote.content_version, name=name).status_code)
-        finally:
-            close_old_connections()
-            connection.close()
+    def post(name: str) -> str:
+        client = Client(REMOTE_ADDR="198.51.100.1")
+        return str(accept(client, path, quote.content_version, name=name).status_code)
 
-    threads = [threading.Thread(target=post, args=(name,)) for name in ("Ann One", "Bob Two")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [302, 302]
+    statuses = run_together([lambda: post("Ann One"), lambda: post("Bob Two")])
+    assert statuses == ["302", "302"]
     quote.refresh_from_db()
     assert quote.state == "accepted"
     decisions = Activity.objects.filter(document=quote, verb=Verb.QUOTE_ACCEPTED)
