@@ -21,6 +21,7 @@ from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
 from solabooks.customers.models import Customer
 from solabooks.customers.services import create_customer
+from solabooks.documents.acceptance import set_quote_terms
 from solabooks.documents.models import Kind, PaymentMethod
 from solabooks.documents.payments import record_payment
 from solabooks.documents.services import (
@@ -89,6 +90,12 @@ class Planned:
     by: int = 0  # index into DEMO_ACCOUNTS
     paid_fraction: Decimal = D("0")
 
+
+DEMO_QUOTE_TERMS = (
+    "1. Prices are valid until the date on the quote.\n"
+    "2. Work starts within 10 working days of acceptance.\n"
+    "3. 50% is invoiced on acceptance and the rest on delivery, payable within 30 days."
+)
 
 # Invoices issued more than 30 days ago and still open are overdue (30-day terms).
 PLAN = [
@@ -223,6 +230,8 @@ class Command(BaseCommand):
             for name, email, street, city, postcode in CUSTOMERS
         ]
 
+        # Accepting one of its sent quotes shows the terms and the "I agree" box.
+        set_quote_terms(organization=org, text=DEMO_QUOTE_TERMS, actor=actors[0])
         for number, planned in enumerate(PLAN):
             self.make(
                 planned, org=org, customers=customers, actors=actors, today=today, number=number
