@@ -84,7 +84,10 @@ class OrganizationSettingsView(StaffViewMixin, TemplateView):
         return super().get_context_data(settings_tab=self.settings_tab, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = OrganizationSettingsForm(request.POST, request.FILES)
+        # The stored zone is a valid choice even if the list no longer offers it.
+        form = OrganizationSettingsForm(
+            request.POST, request.FILES, initial={"time_zone": self.org.time_zone}
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
