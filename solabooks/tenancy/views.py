@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from solabooks.activity.models import Activity
+from solabooks.activity.selectors import recent_activity
 from solabooks.activity.services import Actor
 from solabooks.api.authentication import KEY_PREFIX
 from solabooks.core.errors import DomainError
@@ -59,9 +59,7 @@ class DashboardView(StaffViewMixin, TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
             receivables=receivables_by_currency(organization=self.org),
-            recent_activity=Activity.objects.for_org(self.org).select_related(
-                "document", "customer", "project"
-            )[:15],
+            recent_activity=recent_activity(organization=self.org),
             **kwargs,
         )
 

@@ -1,0 +1,22 @@
+from solabooks.tenancy.models import Organization
+
+from .models import Activity, Verb
+from .timeline import TimelineEntry, timeline
+
+DASHBOARD_ENTRIES = 15
+# Rows read for the dashboard: enough that folded repeats still leave DASHBOARD_ENTRIES
+# entries in the usual case, in one query whatever the table holds.
+DASHBOARD_ROWS = 60
+# A customer signing in to the portal is theirs to see (customer activity), not news for
+# the whole business: left out of the dashboard.
+NOT_ON_DASHBOARD = (Verb.PORTAL_SIGNED_IN,)
+
+
+def recent_activity(*, organization: Organization) -> list[TimelineEntry]:
+    """The dashboard's timeline: the business's newest entries, portal sign-ins left out."""
+    rows = (
+        Activity.objects.for_org(organization)
+        .exclude(verb__in=NOT_ON_DASHBOARD)
+        .select_related("document", "customer", "project")[:DASHBOARD_ROWS]
+    )
+    return timeline(rows)[:DASHBOARD_ENTRIES]
