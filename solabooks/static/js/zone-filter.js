@@ -23,6 +23,10 @@
       option,
       text: normalize(option.value + " " + option.textContent),
     }));
+    // Enter picks the match (focus moves to the list) instead of saving the whole form.
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); select.focus(); }
+    });
     input.addEventListener("input", () => {
       const words = normalize(input.value).split(/\s+/).filter(Boolean);
       let first = null;
