@@ -82,6 +82,8 @@ def activity_title(row: Activity) -> SafeString:
         before, after = _label(Role, details["from"]), _label(Role, details["to"])
         who = details.get("email") or "a member"
         return format_html("Role of <bdi>{}</bdi> changed from {} to {}", who, before, after)
+    if verb == Verb.APPROVAL_REQUESTED and details.get("sent_to"):
+        return format_html("Time approval requested from <bdi>{}</bdi>", details["sent_to"])
     if verb == Verb.PROJECT_SHARED and details.get("sent_to"):
         return format_html("Project shared with <bdi>{}</bdi>", details["sent_to"])
     title = row.get_verb_display()

@@ -25,7 +25,8 @@ _BROWSERS: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"\bChromium/", "Chromium"),
         (r"\bHeadlessChrome/", "Headless Chrome"),
         (r"\bChrome/", "Chrome"),
-        (r"\bVersion/[\d.]+.*\bSafari/", "Safari"),
+        # Every WebKit browser says "Safari/": only the ones not matched above are Safari.
+        (r"\bSafari/", "Safari"),
         (r"\bMSIE |\bTrident/", "Internet Explorer"),
         (r"^curl/", "curl"),
         (r"^Wget/", "Wget"),

@@ -58,6 +58,10 @@ SAFARI_IPHONE = (
             "Chrome/131.0.0.0 Safari/537.36",
             "Chrome on ChromeOS",
         ),
+        (  # the demo's customer
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/17.5",
+            "Safari on macOS",
+        ),
         ("curl/8.5.0", "curl"),
         ("python-requests/2.32.3", "Python requests"),
         ("Mozilla/5.0 (Customer)", "Unknown browser"),
@@ -182,9 +186,30 @@ def test_portal_sign_ins_stay_off_the_dashboard_but_not_the_customer(owner_clien
             actor_type=ActorType.PORTAL,
             actor_label=customer.email,
         )
+    add(
+        org,
+        customer,
+        Verb.EMAIL_DELIVERED,
+        at=minutes(40),
+        document=document,
+        actor_type=ActorType.SYSTEM,
+        details={"to": "ana@example.test"},
+    )
+    add(
+        org,
+        customer,
+        Verb.EMAIL_FAILED,
+        at=minutes(41),
+        document=document,
+        actor_type=ActorType.SYSTEM,
+        details={"to": "ana@example.test"},
+    )
     dashboard = owner_client.get(reverse("dashboard"))
     titles = [str(entry.title) for entry in dashboard.context["recent_activity"]]
     assert "Signed in to the customer portal" not in titles
+    # A delivery only confirms the send; a failure is news.
+    assert "Email to <bdi>ana@example.test</bdi> could not be delivered" in titles
+    assert not any(title.startswith("Email delivered") for title in titles)
     assert "Created" in titles  # the document's creation is still news
     mine = owner_client.get(reverse("customer-activity", args=[customer.pk])).content.decode()
     assert "Signed in to the customer portal</strong>" in mine
