@@ -76,3 +76,22 @@ def test_the_pdf_cache_key_follows_the_zone(pacific, customer):
     pacific.save()
     invoice.refresh_from_db()
     assert pdf_fingerprint(invoice) != before
+
+
+def test_a_cached_link_page_follows_a_change_of_zone(
+    sent, customer_client, owner, django_capture_on_commit_callbacks
+):
+    from solabooks.activity.services import Actor
+    from solabooks.tenancy.services import update_organization
+
+    invoice, path = sent
+    with time_machine.travel(SENT_AT + datetime.timedelta(minutes=5), tick=False):
+        assert "PST." in customer_client.get(path).content.decode()  # rendered and kept
+        with django_capture_on_commit_callbacks(execute=True):
+            update_organization(
+                organization=invoice.organization,
+                actor=Actor(type="staff", user=owner, label=owner.email),
+                time_zone="Europe/Paris",
+            )
+        page = customer_client.get(path).content.decode()
+    assert re.search(r"works until \d+ \w+ \d{4}, \d\d:\d\d CET\.", page)
