@@ -125,7 +125,8 @@ def _event(kind: str, *, organization, at: datetime.datetime, **extra) -> dict:
     return {
         "kind": kind,
         "at": at.isoformat(),
-        "when": f"{local:%-d %b %Y, %H:%M} ({organization.time_zone})",
+        # With the zone's abbreviation, as every page and email writes a time ("14:05 PST").
+        "when": f"{local:%-d %b %Y, %H:%M %Z}",
         **extra,
     }
 
