@@ -80,14 +80,13 @@ class DocumentFilterForm(forms.Form):
 
     def __init__(self, *args, organization, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", "All states")] + [
-            (state.value, state.label) for state in STATES_BY_KIND[Kind(kind)]
-        ]
-        self.fields["customer"] = customer_filter_field(organization)
+        states = [(state.value, state.label) for state in STATES_BY_KIND[Kind(kind)]]
         if kind == Kind.INVOICE:
             # Overdue is no stored state (overdue.py), but staff look for it among the states.
-            self.fields["state"].choices.insert(1, (OVERDUE, "Overdue"))
-        else:
+            states.insert(0, (OVERDUE, "Overdue"))
+        self.fields["state"].choices = [("", "All states"), *states]
+        self.fields["customer"] = customer_filter_field(organization)
+        if kind != Kind.INVOICE:
             del self.fields["overdue"]
             del self.fields["order"]
 
