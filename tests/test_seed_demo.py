@@ -241,3 +241,18 @@ def test_a_demo_co_without_projects_gets_them_on_the_next_run(seeded_with_email)
     assert Project.objects.for_org(org).count() == 2
     assert Document.objects.for_org(org).count() == documents + 1  # the new draft invoice
     assert "Added" not in seed()  # and only once
+
+
+def test_the_demo_shows_overdue_invoices_on_the_dashboard(demo_mode):
+    # documents/overdue.py: the demo's old open invoices are overdue, and the owner's
+    # dashboard lists them with their days.
+    from solabooks.documents.selectors import overdue_invoices
+
+    seed()
+    org = demo_co()
+    assert overdue_invoices(organization=org)
+    owner = Membership.objects.filter(organization=org, role=Role.OWNER).first().user
+    client = Client()
+    client.force_login(owner)
+    html = client.get("/finance/").content.decode()
+    assert "Overdue invoices" in html and re.search(r"Overdue · \d+ days", html)
