@@ -63,3 +63,24 @@ def test_request_access_answers_plainly(sent_invoice, client):
         html = client.post(path, {"op": "request_access"}).content.decode()
     assert "Check your email" in html and ACCESS_REQUESTED_ANSWER in html
     assert "it works for 24 hours" in html
+
+
+def test_the_acceptance_confirmation_names_no_version():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    record = SimpleNamespace(
+        signer_name="Jane Baker", terms_version=2, content_version=3, pdf_sha256="ab" * 32
+    )
+    context = {
+        "number": "QUO-0001",
+        "organization": SimpleNamespace(name="Acme Ltd"),
+        "record": record,
+        "local_time": "1 Feb 2025, 12:00 CET",
+        "utc_time": "11:00 UTC",
+    }
+    for part in ("txt", "html"):
+        text = render_to_string(f"email/quote_acceptance_confirmation.{part}", context)
+        assert "accepted quote" in text and "version" not in text.lower()
+        assert "you agreed to the terms shown with the quote" in text
