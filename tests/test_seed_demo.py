@@ -259,3 +259,18 @@ def test_the_published_portal_account_signs_in(demo_mode):
     page = response.content.decode()
     assert "Harbor Lights Dental" in page
     assert "Sign out" in page
+
+
+def test_the_demo_shows_overdue_invoices_on_the_dashboard(demo_mode):
+    # documents/overdue.py: the demo's old open invoices are overdue, and the owner's
+    # dashboard lists them with their days.
+    from solabooks.documents.selectors import overdue_invoices
+
+    seed()
+    org = demo_co()
+    assert overdue_invoices(organization=org)
+    owner = Membership.objects.filter(organization=org, role=Role.OWNER).first().user
+    client = Client()
+    client.force_login(owner)
+    html = client.get("/finance/").content.decode()
+    assert "Overdue invoices" in html and re.search(r"Overdue · \d+ days", html)

@@ -18,7 +18,9 @@ reads the database only when the business changed since the page was last render
 
 from __future__ import annotations
 
+import datetime
 from collections import OrderedDict
+from decimal import Decimal
 from threading import Lock
 from typing import Any
 
@@ -35,7 +37,8 @@ from solabooks.core.prepared import (
     concrete_attnames,
     instances_from_db,
 )
-from solabooks.documents.models import Document
+from solabooks.documents.models import OPEN_INVOICE_STATES, Document, Kind, State
+from solabooks.documents.overdue import days_overdue_of
 from solabooks.sharing.selectors import link_state
 from solabooks.tenancy.versions import version_key
 
@@ -45,9 +48,28 @@ from .rows import RowFormat
 from .serializers import MAX_ID
 
 DOCUMENT_ORDER = ("-issue_date", "-created_at", "-id")
+
+
+def _days_overdue(kind, state, due_date, *, today) -> int:
+    return days_overdue_of(kind=kind, state=state, due_date=due_date, today=today)
+
+
+def _is_overdue(kind, state, due_date, *, today) -> bool:
+    return _days_overdue(kind, state, due_date, today=today) > 0
+
+
 DOCUMENT_SUMMARY = RowFormat(
     s.DocumentSummarySerializer,
-    computed={"balance_due": (("total", "amount_paid"), lambda total, paid: total - paid)},
+    computed={
+        # Document.balance_due: nothing is due on a void invoice.
+        "balance_due": (
+            ("state", "total", "amount_paid"),
+            lambda state, total, paid: Decimal("0") if state == State.VOID else total - paid,
+        ),
+        # documents/overdue.py, with the business's today given per page (represent()).
+        "days_overdue": (("kind", "state", "due_date"), _days_overdue, ("today",)),
+        "is_overdue": (("kind", "state", "due_date"), _is_overdue, ("today",)),
+    },
 )
 # Filters that are plain values of the list query, by their column and type.
 PREPARED_FILTERS = {
@@ -64,13 +86,25 @@ def _documents(organization_id, filters: dict[str, Any]) -> QuerySet:
     return Document.objects.for_org(organization_id).filter(**filters)
 
 
-def _page(organization_id, filters: dict[str, Any], number: str, offset: int, limit: int):
+def _page(
+    organization_id,
+    filters: dict[str, Any],
+    number: str,
+    offset: int,
+    limit: int,
+    overdue_on: datetime.date | None = None,
+):
     """One page of the list, each row ending with the list's row count: an uncorrelated
     scalar subquery, which both databases run once per statement, so the page and its
-    count take one round trip instead of two."""
+    count take one round trip instead of two. `overdue_on`: only invoices overdue on that
+    day (documents/overdue.py: open, due before it)."""
     documents = _documents(organization_id, filters)
     if number:
         documents = documents.filter(number__icontains=number)
+    if overdue_on is not None:
+        documents = documents.filter(
+            kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=overdue_on
+        )
     count = documents.order_by().values("organization").annotate(n=Count("id")).values("n")
     return (
         documents.annotate(list_count=Subquery(count))
@@ -131,13 +165,21 @@ class DocumentList:
             if filters.get(name)
         }
         self.number = filters.get("number") or ""
+        # Overdue depends on the day, not a plain column value: a QuerySet each time, like
+        # the number filter.
+        self.overdue = bool(filters.get("overdue"))
         self.columns = tuple(sorted(self.values))
 
-    def page(self, offset: int, limit: int) -> tuple[list[tuple], int | None]:
+    def page(
+        self, offset: int, limit: int, today: datetime.date | None = None
+    ) -> tuple[list[tuple], int | None]:
         """The page's rows and the list's row count (None when the page is empty: it is
         past the end, or the list is empty)."""
-        if self.number:
-            rows = list(_page(self.organization_id, self.values, self.number, offset, limit))
+        if self.number or self.overdue:
+            overdue_on = (today or self.organization.today()) if self.overdue else None
+            rows = list(
+                _page(self.organization_id, self.values, self.number, offset, limit, overdue_on)
+            )
         else:
             rows = _PAGES.get(self.columns, offset, limit).rows(
                 organization_id=self.organization_id, **self.values
@@ -148,20 +190,27 @@ class DocumentList:
         """The page's `results` as the API renders them (JSON), how many rows it has, and
         the list's row count (None for an empty page). Read from the database only when
         the business's data changed since this page was rendered."""
+        today = self.organization.today()
         key = (
             *version_key(self.organization),
             tuple(sorted(self.values.items())),
             self.number,
+            self.overdue,
             offset,
             limit,
             # The representation follows the active time zone (datetimes) as well.
             timezone.get_current_timezone_name(),
+            # What is overdue moves with the business's today, whatever the data version.
+            today,
         )
-        return RENDERED_PAGES.get_or_render(key, lambda: self._render(offset, limit))
+        return RENDERED_PAGES.get_or_render(key, lambda: self._render(offset, limit, today))
 
-    def _render(self, offset: int, limit: int) -> tuple[bytes, int, int | None]:
-        rows, count = self.page(offset, limit)
-        return JSONRenderer().render(DOCUMENT_SUMMARY.represent(rows)), len(rows), count
+    def _render(
+        self, offset: int, limit: int, today: datetime.date
+    ) -> tuple[bytes, int, int | None]:
+        rows, count = self.page(offset, limit, today)
+        results = DOCUMENT_SUMMARY.represent(rows, today=today)
+        return JSONRenderer().render(results), len(rows), count
 
 
 _DOCUMENT_COLUMNS: RelatedColumns = ((Document, "", concrete_attnames(Document)),)

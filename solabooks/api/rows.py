@@ -17,6 +17,7 @@ faster to compute.
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -104,15 +105,17 @@ class RowFormat:
     Each output field reads the column named by its `source` (`customer.name` is the
     `customer__name` lookup), or a `computed` function of the row as a dict of those
     columns (for a model property such as `balance_due`), or None for a value only
-    `represent_instance()` is given. `lookups` is what to select, in row order: pass it to
-    `values_list()`.
+    `represent_instance()` is given. A computed entry may name, third, keyword values the
+    function takes that are no column but the same for every row of a call (the business's
+    `today` for `days_overdue`): `represent(rows, today=…)` gives them. `lookups` is what to
+    select, in row order: pass it to `values_list()`.
     """
 
     def __init__(
         self,
         serializer_class: type[serializers.Serializer],
         *,
-        computed: dict[str, tuple[Sequence[str], Callable[..., Any]] | None] | None = None,
+        computed: dict[str, tuple[Sequence[str], Callable[..., Any]] | tuple | None] | None = None,
     ) -> None:
         computed = computed or {}
         self.serializer_class = serializer_class
@@ -128,6 +131,7 @@ class RowFormat:
         # computed values go after the columns.
         self._plan: list[tuple[str, int, serializers.Field, int | None]] = []
         self._computed: list[tuple[tuple[int, ...], Callable[..., Any]]] = []
+        self._given: list[tuple[str, ...]] = []  # per computed value: the keywords it takes
         self._computed_names: list[str] = []
         for name, field in self.fields.items():
             if field.write_only:
@@ -136,9 +140,10 @@ class RowFormat:
                 column("__".join(field.currency_attrs)) if isinstance(field, MoneyField) else None
             )
             if name in computed:
-                arguments, function = computed[name] or ((), None)
+                arguments, function, *given = computed[name] or ((), None)
                 self._plan.append((name, ~len(self._computed), field, currency))
                 self._computed.append((tuple(column(a) for a in arguments), function))
+                self._given.append(tuple(given[0]) if given else ())
                 self._computed_names.append(name)
             elif isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer):
                 raise TypeError(f"{serializer_class.__name__}.{name} needs a computed value.")
@@ -163,15 +168,20 @@ class RowFormat:
             row.append(value)
         return self._represent([row], [tuple(computed[n] for n in self._computed_names)])[0]
 
-    def represent(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    def represent(self, rows: Iterable[Sequence[Any]], **given: Any) -> list[dict[str, Any]]:
         """The serializer's `many=True` data for these rows (`lookups` first, in order; any
         further columns are ignored). A None value is None, as the serializer shows a None
-        attribute."""
-        computed = self._computed
-        if not computed:
+        attribute. `given`: the keyword values computed functions name (see the class)."""
+        if not self._computed:
             return self._represent(rows)
-        if any(function is None for _, function in computed):
+        if any(function is None for _, function in self._computed):
             raise TypeError("This format has values only represent_instance() is given.")
+        computed = [
+            (args, functools.partial(function, **{k: given[k] for k in names}))
+            if names
+            else (args, function)
+            for (args, function), names in zip(self._computed, self._given, strict=True)
+        ]
         width = len(self.lookups)  # rows may carry more columns after the lookups
         rows = [
             (*row[:width], *(function(*(row[i] for i in args)) for args, function in computed))

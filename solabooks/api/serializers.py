@@ -21,6 +21,7 @@ from solabooks.activity.models import Activity, ActorType, Verb
 from solabooks.core.money import CURRENCY_CHOICES
 from solabooks.customers.forms import ADDRESS_MAX, NOTES_MAX
 from solabooks.customers.models import Customer
+from solabooks.documents import overdue
 from solabooks.documents.forms import FIRST_YEAR, LAST_YEAR, MAX_TEXT
 from solabooks.documents.lines import MAX_EXEMPTION_REASON
 from solabooks.documents.models import Document, Kind, PaymentMethod, State, TaxCategory, UnitCode
@@ -274,11 +275,29 @@ class DocumentSummarySerializer(serializers.Serializer):
     tax_total = MoneyField()
     total = MoneyField()
     amount_paid = MoneyField()
-    balance_due = MoneyField()
+    balance_due = MoneyField()  # 0 on a void invoice (Document.balance_due)
+    is_overdue = serializers.SerializerMethodField(
+        help_text="An open invoice (sent or partially paid) past its due date in the "
+        "business's today. Shown, not a state: `state` stays sent / partially_paid."
+    )
+    days_overdue = serializers.SerializerMethodField(
+        help_text="Whole days past the due date; 0 when not overdue."
+    )
     sent_at = serializers.DateTimeField(allow_null=True)
     viewed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def _today(self, document: Document):
+        # The list view gives the business's today in the context; a single document has
+        # its organization at hand.
+        return self.context.get("today") or document.organization.today()
+
+    def get_is_overdue(self, document: Document) -> bool:
+        return overdue.is_overdue(document, self._today(document))
+
+    def get_days_overdue(self, document: Document) -> int:
+        return overdue.days_overdue(document, self._today(document))
 
 
 class DocumentOutSerializer(DocumentSummarySerializer):
@@ -390,6 +409,12 @@ class DocumentFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=State.choices, required=False)
     customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     number = Text(max_length=32, required=False, allow_blank=True)
+    overdue = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: only invoices overdue today (sent or partially paid, due before "
+        "the business's today, in its time zone).",
+    )
 
 
 class ReassignInSerializer(serializers.Serializer):

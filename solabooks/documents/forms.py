@@ -52,6 +52,10 @@ def customer_filter_field(organization) -> forms.ModelChoiceField:
     return customer_field(organization, required=False, widget=forms.HiddenInput)
 
 
+# The State filter's choice for overdue invoices (it is not a State: see overdue.py).
+OVERDUE = "overdue"
+
+
 class DocumentFilterForm(forms.Form):
     state = forms.ChoiceField(required=False)
     customer = forms.ModelChoiceField(queryset=None, required=False)
@@ -63,15 +67,28 @@ class DocumentFilterForm(forms.Form):
     )
     number = forms.CharField(required=False, max_length=32, label="Number")
     overdue = forms.BooleanField(required=False, label="Overdue only")
+    # Invoices only: the due-date sort (selectors.DUE_DATE_ORDERS); "" is newest first.
+    order = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        choices=[
+            ("", "Newest first"),
+            ("due", "Due date, soonest first"),
+            ("-due", "Due date, latest first"),
+        ],
+    )
 
     def __init__(self, *args, organization, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", "All states")] + [
-            (state.value, state.label) for state in STATES_BY_KIND[Kind(kind)]
-        ]
+        states = [(state.value, state.label) for state in STATES_BY_KIND[Kind(kind)]]
+        if kind == Kind.INVOICE:
+            # Overdue is no stored state (overdue.py), but staff look for it among the states.
+            states.insert(0, (OVERDUE, "Overdue"))
+        self.fields["state"].choices = [("", "All states"), *states]
         self.fields["customer"] = customer_filter_field(organization)
         if kind != Kind.INVOICE:
             del self.fields["overdue"]
+            del self.fields["order"]
 
     def filters(self) -> dict | None:
         """The filters to apply, or None when the input is not valid (then nothing matches)."""
@@ -79,12 +96,14 @@ class DocumentFilterForm(forms.Form):
             return {}
         if not self.is_valid():
             return None
+        state = self.cleaned_data["state"]
         return {
-            "state": self.cleaned_data["state"],
+            "state": "" if state == OVERDUE else state,
             "customer": self.cleaned_data["customer"],
             "customer_name": self.cleaned_data["customer_name"].strip(),
             "number": self.cleaned_data["number"].strip(),
-            "overdue": self.cleaned_data.get("overdue", False),
+            "overdue": state == OVERDUE or self.cleaned_data.get("overdue", False),
+            "order": self.cleaned_data.get("order", ""),
         }
 
 

@@ -156,7 +156,8 @@ class Document(models.Model):
 
     @property
     def balance_due(self) -> Decimal:
-        return self.total - self.amount_paid
+        # A void invoice is owed by nobody (a sent one was cancelled by its credit note).
+        return Decimal("0") if self.state == State.VOID else self.total - self.amount_paid
 
     @property
     def is_invoice(self) -> bool:

@@ -51,6 +51,17 @@ def receivables_by_currency(*, organization, customer=None) -> list[dict]:
     ]
 
 
+def overdue_invoices(*, organization, limit: int = 5) -> list[Document]:
+    """The business's overdue invoices (overdue.py), longest overdue first: the dashboard's
+    few rows, read from the open invoices' index."""
+    return list(
+        Document.objects.for_org(organization)
+        .filter(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today())
+        .select_related("customer")
+        .order_by("due_date", "sequence")[:limit]
+    )
+
+
 def document_with_lines(*, organization, pk: int) -> Document:
     return (
         Document.objects.for_org(organization)
@@ -74,10 +85,12 @@ def document_list(
     customer_name: str = "",
     number: str = "",
     overdue: bool = False,
+    order: str = "",
 ) -> QuerySet[Document]:
     """One kind's documents for the list page: one query per page, whatever the row count.
 
-    `overdue`: open invoices whose due date is before the business's today.
+    `overdue`: open invoices whose due date is before the business's today (overdue.py).
+    `order`: one of DUE_DATE_ORDERS, else newest first (the model's ordering).
     """
     documents = Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
     if kind == Kind.CREDIT_NOTE:  # the list names the invoice each one credits
@@ -94,7 +107,17 @@ def document_list(
         documents = documents.filter(
             state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today()
         )
+    if order in DUE_DATE_ORDERS:
+        documents = documents.order_by(*DUE_DATE_ORDERS[order])
     return documents
+
+
+# The invoice list sorted by due date (?order=due: soonest, so the longest overdue, first);
+# invoices without one last either way, then by number so pages never overlap.
+DUE_DATE_ORDERS = {
+    "due": (F("due_date").asc(nulls_last=True), "sequence"),
+    "-due": (F("due_date").desc(nulls_last=True), "-sequence"),
+}
 
 
 def credit_note_of(invoice: Document) -> Document | None:

@@ -31,13 +31,14 @@ from django.utils.crypto import salted_hmac
 
 from solabooks.core.colours import WHITE, as_text_on_light, brand_colour_of
 from solabooks.core.storage import private_storage
+from solabooks.documents.overdue import customer_state_label
 from solabooks.documents.selectors import full_document
 from solabooks.einvoice import pdfa
 from solabooks.einvoice.services import einvoice_xml
 
 # Bump when pdf/document.html, pdf/_print.css or documents/_document_body.html change, so
 # cached PDFs are rendered anew.
-TEMPLATE_VERSION = 6
+TEMPLATE_VERSION = 7
 CACHE_PREFIX = "pdf-cache"
 # Keys the cache file name (see pdf_cache_path).
 CACHE_NAME_PURPOSE = "solabooks.pdf.cache-name"
@@ -118,6 +119,8 @@ def _pdf_context(document) -> dict:
         "organization": organization,
         "lines": list(document.lines.all()),
         "for_pdf": True,
+        # The business's paper (a setting; pdf/_print.css @page), "A4" or "letter".
+        "page_size": organization.page_size,
         "logo_data_uri": logo_data_uri(organization),
         "brand_colour": colour,
         "brand_text_colour": as_text_on_light(colour, WHITE),
@@ -168,6 +171,9 @@ def pdf_fingerprint(document) -> str:
         # changes, customer or business details); cheap to include, so the PDF never lags.
         document.state,
         str(document.amount_paid),
+        # The customer's word for the state: "Overdue" from the day after the due date.
+        customer_state_label(document, organization.today()).text,
+        organization.page_size,
         customer.name,
         customer.billing_address,
         organization.name,

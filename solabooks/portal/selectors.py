@@ -3,10 +3,20 @@
 a customer never sees drafts (they were never sent to them), nor a project the business
 does not show in the portal."""
 
+import datetime
+
 from django.db.models import Count, QuerySet, Sum
 
 from solabooks.activity.models import Activity, Verb
-from solabooks.documents.models import STATES_BY_KIND, Document, Kind, Payment, State
+from solabooks.documents.models import (
+    OPEN_INVOICE_STATES,
+    STATES_BY_KIND,
+    Document,
+    Kind,
+    Payment,
+    State,
+)
+from solabooks.documents.overdue import customer_state_choices
 from solabooks.projects.models import ApprovalRequest, Project, TimeEntry
 from solabooks.projects.selectors import (
     AMOUNT,
@@ -45,14 +55,33 @@ def customer_states(kind: str) -> list[State]:
     return [state for state in STATES_BY_KIND[kind] if state != State.DRAFT]
 
 
+# The Status filter's choice for overdue invoices: shown, never stored (documents/overdue.py).
+OVERDUE = "overdue"
+
+
+def customer_status_choices(kind: str) -> list[tuple[str, str]]:
+    """The Status filter in the customer's words ("Due", "Paid"…), Overdue for invoices."""
+    choices = customer_state_choices(kind, customer_states(kind))
+    if kind == Kind.INVOICE:
+        choices.insert(1, (OVERDUE, "Overdue"))
+    return choices
+
+
 def customer_documents(*, customer) -> QuerySet[Document]:
     return Document.objects.for_customer(customer).exclude(state=State.DRAFT)
 
 
-def document_list(*, customer, kind: str, state: str = "") -> QuerySet[Document]:
-    """One kind's documents: one query per page whatever the count (no related rows)."""
+def document_list(
+    *, customer, kind: str, state: str = "", today: datetime.date | None = None
+) -> QuerySet[Document]:
+    """One kind's documents: one query per page whatever the count (no related rows).
+    `state` OVERDUE: open invoices due before `today` (the business's)."""
     documents = customer_documents(customer=customer).filter(kind=kind)
-    if state:
+    if state == OVERDUE:
+        documents = documents.filter(
+            kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=today
+        )
+    elif state:
         documents = documents.filter(state=state)
     return documents
 

@@ -119,6 +119,7 @@ _LINK_COLUMNS: RelatedColumns = (
             Organization,
             *("id", "name", "address", "reply_to_email", "brand_colour", "logo"),
             *("branding_version", "allow_portal_setup_from_link", "data_version"),
+            "time_zone",  # the business's today: what is overdue
         ),
     ),
     (Customer, "customer__", attnames_of(Customer, "id", "name", "billing_address")),

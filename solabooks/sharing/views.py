@@ -64,9 +64,14 @@ REQUEST_ACCESS_PER_IP = ratelimit.Limit("link-request-access-ip", max_hits=20, w
 ACCOUNT_SETUP_PER_LINK = ratelimit.Limit("link-account-setup", max_hits=3, window_seconds=3600)
 ACCOUNT_SETUP_PER_IP = ratelimit.Limit("link-account-setup-ip", max_hits=20, window_seconds=3600)
 
+# The same words whatever happened (SECURITY.md: the page must not tell whether anything
+# was sent), but plain: where the link went, how long it works, what to do if none came.
 ACCESS_REQUESTED_ANSWER = (
-    "If this link belongs to a document we can renew, a new link has been emailed to the "
-    "address on file."
+    "If this link can be renewed, a new link has been emailed to the address on file."
+)
+ACCESS_REQUESTED_NEXT = (
+    "Open the newest email from us and use its link; it works for 24 hours. This old "
+    "link stays closed."
 )
 ACCOUNT_SETUP_ANSWER = (
     "If an account can be set up, we have emailed instructions to the address on file."
@@ -169,8 +174,8 @@ def document_page_version(access: LinkAccess, *, can_decide: bool) -> tuple:
     moves after every committed change to the business, its customers and documents, and
     at least once per ANSWER_MAX_AGE; tests/activity_watch.py proves every change records
     the Activity that moves it), which document, the link's expiry, whether the customer
-    can still decide (it depends on today's date too) and whether the page offers an
-    account."""
+    can still decide (it depends on today's date too), whether the page offers an
+    account and the business's today (what is overdue)."""
     link = access.link
     return (
         *version_key(link.organization),
@@ -178,6 +183,8 @@ def document_page_version(access: LinkAccess, *, can_decide: bool) -> tuple:
         link.expires_at,
         can_decide,
         link.organization.allow_portal_setup_from_link,
+        # Overdue (documents/overdue.py) and its days move with the business's today.
+        link.organization.today(),
     )
 
 
@@ -370,7 +377,11 @@ def answer_access_request(
     if allowed:
         actor = link_actor(request, link).to_json()
         enqueue_after_response(tasks.access_requested, link_id=link.pk, actor=actor)
-    context = {"organization": link.organization, "answer": ACCESS_REQUESTED_ANSWER}
+    context = {
+        "organization": link.organization,
+        "answer": ACCESS_REQUESTED_ANSWER,
+        "next_step": ACCESS_REQUESTED_NEXT,
+    }
     return render(
         request, "sharing/link_access_requested.html", context, status=200 if allowed else 429
     )

@@ -8,7 +8,7 @@ from solabooks.core.forms import IdField, country_field, identifier_field
 from solabooks.core.money import CURRENCY_CHOICES
 from solabooks.core.passwords import password_field
 
-from .models import Role, User, hex_colour, number_prefix
+from .models import PaperSize, Role, User, hex_colour, number_prefix
 from .services import (
     ADDRESS_MAX,
     LOGO_MAX_SIDE,
@@ -105,6 +105,14 @@ class OrganizationSettingsForm(forms.Form):
         widget=forms.Select(attrs={"data-zone-filter": ""}),
         help_text="Every time on your pages, emails and documents is shown in this zone.",
     )
+    paper_size = forms.ChoiceField(
+        choices=PaperSize.choices,
+        label="Paper size",
+        # Left out of a post (an older form or client): the setting stays as it is.
+        required=False,
+        help_text="The page size of your PDFs. US Letter in the United States and Canada, "
+        "A4 elsewhere.",
+    )
     payment_terms_days = forms.IntegerField(
         min_value=0,
         max_value=MAX_PAYMENT_TERMS_DAYS,
@@ -144,6 +152,9 @@ class OrganizationSettingsForm(forms.Form):
         if data.get("bic") and not data.get("iban") and "iban" not in self.errors:
             self.add_error("bic", "Enter the IBAN this BIC belongs to, or leave the BIC empty.")
         return data
+
+    def clean_paper_size(self) -> str | None:
+        return self.cleaned_data["paper_size"] or None
 
     def clean_brand_colour(self) -> str:
         return self.cleaned_data["brand_colour"].lower()

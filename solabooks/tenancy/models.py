@@ -69,6 +69,22 @@ number_prefix = RegexValidator(
 LOGO_FOLDER = "logos"
 
 
+class PaperSize(models.TextChoices):
+    """What the business prints on: its PDFs' page size (pdf/_print.css `@page size`)."""
+
+    A4 = "a4", "A4"
+    LETTER = "letter", "US Letter"
+
+
+# Letter is the paper of the United States and Canada; the rest of the world uses A4.
+LETTER_COUNTRIES = frozenset({"US", "CA"})
+
+
+def default_paper_size(country) -> str:
+    """The paper a business in `country` (a code or a Country) prints on by default."""
+    return PaperSize.LETTER if str(country or "").upper() in LETTER_COUNTRIES else PaperSize.A4
+
+
 class Organization(models.Model):
     """A business. Every business row in Solabooks carries one."""
 
@@ -93,6 +109,8 @@ class Organization(models.Model):
     default_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
     time_zone = models.CharField(max_length=64, default="UTC")
     payment_terms_days = models.PositiveSmallIntegerField(default=30)
+    # Empty only until the first save, which takes the country's (default_paper_size).
+    paper_size = models.CharField(max_length=8, choices=PaperSize.choices, blank=True)
     invoice_prefix = models.CharField(max_length=10, default="INV", validators=[number_prefix])
     quote_prefix = models.CharField(max_length=10, default="QUO", validators=[number_prefix])
     sales_order_prefix = models.CharField(max_length=10, default="SO", validators=[number_prefix])
@@ -113,6 +131,10 @@ class Organization(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        if not self.paper_size:
+            self.paper_size = default_paper_size(self.country)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "paper_size"}
         # Only tenancy.versions writes data_version, with an increment in SQL: a save of
         # an instance read earlier must not put an old value back (answers cached under
         # that value would be served again as if nothing had changed since).
@@ -131,6 +153,12 @@ class Organization(models.Model):
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return datetime.UTC
+
+    @property
+    def page_size(self) -> str:
+        """The CSS page size of the business's PDFs: "A4" or "letter"."""
+        paper = self.paper_size or default_paper_size(self.country)
+        return "letter" if paper == PaperSize.LETTER else "A4"
 
     def today(self) -> datetime.date:
         """Today's date where the business is: the default issue date, "overdue" from."""

@@ -23,7 +23,16 @@ from solabooks.core import identifiers
 from solabooks.core.errors import DomainError
 from solabooks.core.money import CURRENCY_MINOR_UNITS
 
-from .models import ApiKey, Membership, Organization, Role, User, hex_colour, number_prefix
+from .models import (
+    ApiKey,
+    Membership,
+    Organization,
+    PaperSize,
+    Role,
+    User,
+    hex_colour,
+    number_prefix,
+)
 
 # Fields shown on documents, links and PDFs: changing one bumps branding_version so cached
 # PDFs are rendered again.
@@ -155,6 +164,9 @@ def _clean_settings(values: dict) -> dict:
         elif field == "time_zone":
             if value not in time_zone_names():
                 raise DomainError("Choose a time zone from the list, e.g. Europe/London.")
+        elif field == "paper_size":
+            if value not in PaperSize.values:
+                raise DomainError("Choose A4 or US Letter as the paper size.")
         elif field == "payment_terms_days":
             if not isinstance(value, int) or not 0 <= value <= MAX_PAYMENT_TERMS_DAYS:
                 raise DomainError(
@@ -206,6 +218,7 @@ def update_organization(
     brand_colour: str | None = None,
     default_currency: str | None = None,
     time_zone: str | None = None,
+    paper_size: str | None = None,
     payment_terms_days: int | None = None,
     invoice_prefix: str | None = None,
     quote_prefix: str | None = None,
@@ -238,6 +251,7 @@ def update_organization(
                 "brand_colour": brand_colour,
                 "default_currency": default_currency,
                 "time_zone": time_zone,
+                "paper_size": paper_size,
                 "payment_terms_days": payment_terms_days,
                 "invoice_prefix": invoice_prefix,
                 "quote_prefix": quote_prefix,

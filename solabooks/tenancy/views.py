@@ -12,7 +12,7 @@ from solabooks.activity.services import Actor
 from solabooks.api.authentication import KEY_PREFIX
 from solabooks.core.errors import DomainError
 from solabooks.core.paging import page_of
-from solabooks.documents.selectors import receivables_by_currency
+from solabooks.documents.selectors import overdue_invoices, receivables_by_currency
 
 from . import services
 from .forms import (
@@ -59,6 +59,7 @@ class DashboardView(StaffViewMixin, TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
             receivables=receivables_by_currency(organization=self.org),
+            overdue_invoices=overdue_invoices(organization=self.org),
             recent_activity=recent_activity(organization=self.org),
             **kwargs,
         )
@@ -111,6 +112,7 @@ SETTINGS_FIELDS = (
     "brand_colour",
     "default_currency",
     "time_zone",
+    "paper_size",
     "payment_terms_days",
     "invoice_prefix",
     "quote_prefix",

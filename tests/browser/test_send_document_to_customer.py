@@ -214,7 +214,7 @@ def test_option_a_send_a_secure_link(
 
         # ...the customer clicks Request access: a fresh 24-hour link goes to their email.
         customer_page.get_by_role("button", name="Request access").click()
-        expect(customer_page.get_by_role("heading", name="Request access")).to_be_visible()
+        expect(customer_page.get_by_role("heading", name="Check your email")).to_be_visible()
         expect(customer_page.locator("main")).to_contain_text(
             "a new link has been emailed to the address on file"
         )

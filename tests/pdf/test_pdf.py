@@ -160,7 +160,7 @@ def test_a_payment_renders_anew_so_the_balance_is_never_stale(customer, invoice)
     ) as spy:
         pdf = document_pdf(document=invoice)
     assert spy.call_count == 1
-    assert "Balance due" in text_of(pdf) and "Partially paid" in text_of(pdf)
+    assert "Balance due" in text_of(pdf) and "Partly paid" in text_of(pdf)
 
 
 def test_a_half_written_cache_file_is_not_served(invoice):

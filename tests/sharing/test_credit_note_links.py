@@ -29,13 +29,12 @@ def test_sending_a_credit_note_emails_a_link_that_says_credit_note(credit_note, 
     message = mail.outbox[-1]
     assert message.subject.startswith("Credit note CN-0001 from ")
     date = f"{credit_note.source_document.issue_date:%d %b %Y}".lstrip("0")
-    assert f"Please find credit note CN-0001 below. It cancels invoice INV-0001 of {date}." in (
-        message.body
-    )
+    assert f"Here is credit note CN-0001. It cancels invoice INV-0001 of {date}." in message.body
+    assert "View credit note CN-0001 online" in message.body
     assert "credited, cancelling invoice INV-0001" in message.body
     html = message.alternatives[0][0]
     assert "Amount credited" in html and "Cancels invoice INV-0001" in html
-    assert "Please find invoice" not in message.body and "due" not in message.body.lower()
+    assert "invoice INV-0001 online" not in message.body and "due" not in message.body.lower()
     assert path.startswith("/finance/i/")
     credit_note.refresh_from_db()
     assert credit_note.state == "issued" and credit_note.sent_at is not None

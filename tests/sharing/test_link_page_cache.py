@@ -63,7 +63,7 @@ def test_every_change_shows_at_once(page, customer, owner, django_capture_on_com
             allocations=[(invoice, Decimal("100.00"))],
         )
     )
-    assert "Partially paid" in after_payment and "230.00" in after_payment
+    assert "Partly paid" in after_payment and "230.00" in after_payment
     after_rename = changed(
         lambda: update_customer(
             customer=customer,

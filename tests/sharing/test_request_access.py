@@ -20,10 +20,7 @@ from .conftest import link_path_in
 
 pytestmark = pytest.mark.django_db
 
-NEUTRAL = (
-    "If this link belongs to a document we can renew, a new link has been emailed to the "
-    "address on file."
-)
+NEUTRAL = "If this link can be renewed, a new link has been emailed to the address on file."
 
 
 @pytest.fixture

@@ -156,19 +156,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @portal_login_required
 def document_list(request: HttpRequest, kind: str) -> HttpResponse:
     session: PortalSession = request.portal
-    states = selectors.customer_states(kind)
+    choices = selectors.customer_status_choices(kind)
     status = request.GET.get("status", "")
-    if status not in states:
+    if status not in dict(choices):
         status = ""
     title, url_name = selectors.LIST_PAGES[kind]
 
     def context() -> dict:
-        documents = selectors.document_list(customer=session.customer, kind=kind, state=status)
+        documents = selectors.document_list(
+            customer=session.customer,
+            kind=kind,
+            state=status,
+            today=session.organization.today(),
+        )
         return {
             "title": title,
             "kind": kind,
             "list_url_name": url_name,
-            "states": [(s.value, s.label) for s in states],
+            "states": choices,
             "status": status,
             "page": _page(request, documents),
         }
