@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 
 from solabooks.activity.models import Activity, Verb
+from solabooks.core.sorting import SortKey, SortKeys
 
 from .models import (
     OPEN_INVOICE_STATES,
@@ -63,6 +64,36 @@ def document_with_lines(*, organization, pk: int) -> Document:
 def scoped_document(*, organization, pk: int) -> Document:
     """One of the business's documents with its customer (404 for any other id)."""
     return Document.objects.for_org(organization).select_related("customer").get_or_404(pk=pk)
+
+
+# What is still owed on an invoice (0 for a draft, a paid or a void one): the Balance column.
+OPEN_BALANCE = Case(
+    When(state__in=OPEN_INVOICE_STATES, then=F("total") - F("amount_paid")),
+    default=Value(Decimal("0")),
+)
+
+# ?sort= keys of the staff document lists (core.sorting); no key: Meta.ordering.
+DOCUMENT_SORT_KEYS = SortKeys(
+    {
+        "number": SortKey(("sequence",)),
+        "customer": SortKey(("customer__name",)),
+        "issue_date": SortKey(("issue_date", "sequence"), descending_first=True),
+        "total": SortKey(("total",), descending_first=True),
+        "balance": SortKey((OPEN_BALANCE,), descending_first=True),
+        "state": SortKey(("state",)),
+    }
+)
+
+# ?sort= keys of the payment list; no key: newest first.
+PAYMENT_SORT_KEYS = SortKeys(
+    {
+        "date": SortKey(("date",), descending_first=True),
+        "customer": SortKey(("customer__name",)),
+        "amount": SortKey(("amount",), descending_first=True),
+        "method": SortKey(("method",)),
+        "reference": SortKey(("reference",)),
+    }
+)
 
 
 def document_list(
