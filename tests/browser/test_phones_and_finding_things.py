@@ -178,6 +178,8 @@ def test_staff_pages_on_a_phone(business, live_server, new_context, screenshot, 
     # The menu takes people where they want to go.
     page.goto(business["staff_pages"]["dashboard"])
     page.locator("summary.navmenu-button").click()
+    if javascript:
+        screenshot(page, "phone-menu-open")
     page.locator(".navmenu").get_by_role("link", name="Payments", exact=True).click()
     expect(page.get_by_role("heading", name="Payments", level=1)).to_be_visible()
 
@@ -196,6 +198,9 @@ def test_portal_pages_on_a_phone(business, live_server, new_context, screenshot)
                 problems[name] = overflow
             folded_menu_reaches(page, "Customer portal", PORTAL_NAV)
         assert not problems, (javascript, problems)
+        if javascript:
+            page.locator("summary.navmenu-button").click()
+            screenshot(page, "portal-phone-menu-open")
 
 
 def visible_headers(page: Page) -> list[str]:

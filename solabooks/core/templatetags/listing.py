@@ -49,21 +49,21 @@ DOCUMENT_SECTIONS = {
 }
 
 
-def _section_prefixes() -> dict[str, tuple[str, ...]]:
-    return {
-        "dashboard": (reverse("dashboard"),),
-        "search": (reverse("staff-search"),),
-        "customers": (reverse("customer-list"),),
-        "invoices": (reverse("document-list", args=["invoice"]),),
-        "quotes": (reverse("document-list", args=["quote"]),),
-        "sales_orders": (reverse("document-list", args=["sales_order"]),),
-        "receipts": (reverse("document-list", args=["receipt"]),),
-        "credit_notes": (reverse("document-list", args=["credit_note"]),),
-        "payments": (reverse("payment-list"),),
-        "projects": (reverse("project-list"),),
-        "settings": (reverse("organization-settings"),),
-        "account": (reverse("staff-account"),),
-    }
+# Section -> the URL its pages start with (name, args). Only the asked section is reversed.
+NAV_SECTIONS = {
+    "dashboard": ("dashboard", ()),
+    "search": ("staff-search", ()),
+    "customers": ("customer-list", ()),
+    "invoices": ("document-list", ("invoice",)),
+    "quotes": ("document-list", ("quote",)),
+    "sales_orders": ("document-list", ("sales_order",)),
+    "receipts": ("document-list", ("receipt",)),
+    "credit_notes": ("document-list", ("credit_note",)),
+    "payments": ("payment-list", ()),
+    "projects": ("project-list", ()),
+    "settings": ("organization-settings", ()),
+    "account": ("staff-account", ()),
+}
 
 
 @register.simple_tag(takes_context=True)
@@ -73,15 +73,13 @@ def current_page(context, section: str) -> str:
     request = context.get("request")
     if request is None:
         return ""
-    prefixes = _section_prefixes()[section]
+    name, args = NAV_SECTIONS[section]
+    prefix = reverse(name, args=args)
     path = request.path
     document = context.get("document")
     if document is not None and path.startswith(reverse("document-detail", args=[document.pk])):
         # A document's own pages belong to the list of its kind.
         hit = DOCUMENT_SECTIONS.get(getattr(document, "kind", "")) == section
         return CURRENT if hit else ""
-    if section == "dashboard":
-        hit = path in prefixes
-    else:
-        hit = any(path.startswith(prefix) for prefix in prefixes)
+    hit = path == prefix if section == "dashboard" else path.startswith(prefix)
     return CURRENT if hit else ""
