@@ -241,3 +241,21 @@ def test_a_demo_co_without_projects_gets_them_on_the_next_run(seeded_with_email)
     assert Project.objects.for_org(org).count() == 2
     assert Document.objects.for_org(org).count() == documents + 1  # the new draft invoice
     assert "Added" not in seed()  # and only once
+
+
+def test_the_published_portal_account_signs_in(demo_mode):
+    """The README's portal row: the seeded customer signs in with the demo password and
+    sees their own dashboard."""
+    from solabooks.tenancy.management.commands.seed_demo import DEMO_PORTAL_EMAIL
+
+    seed()
+    client = Client()
+    response = client.post(
+        "/finance/customer-portal/login",
+        {"email": DEMO_PORTAL_EMAIL, "password": DEMO_PASSWORD},
+        follow=True,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Harbor Lights Dental" in page
+    assert "Sign out" in page

@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -67,6 +67,10 @@ def _parse(message_id: str, path: Path) -> MailboxEntry:
         date = parsedate_to_datetime(message["Date"]) if message["Date"] else None
     except (TypeError, ValueError):
         date = None
+    if date is not None and date.tzinfo is None:
+        # Django writes the Date header in UTC as "-0000" (RFC 5322: zone unknown), which
+        # parses naive; pages then show it in the business's zone like every other time.
+        date = date.replace(tzinfo=UTC)
     return MailboxEntry(
         id=message_id,
         to=str(message["To"] or ""),

@@ -21,7 +21,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.utils import parseaddr
 from functools import partial
@@ -33,6 +33,7 @@ from django.core.validators import validate_email
 from django.db import router, transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
+from django.utils import timezone
 from django.utils.html import escape
 
 from solabooks.core.colours import (
@@ -194,12 +195,15 @@ def queue_email(
         subject = " ".join(subject.split())
         if len(subject) > MAX_SUBJECT_LENGTH:
             raise DomainError(f"The subject is too long (at most {MAX_SUBJECT_LENGTH} characters).")
-    else:
-        subject = " ".join(_render_plain(f"email/{template}_subject.txt", ctx).split())
-        subject = subject[:MAX_SUBJECT_LENGTH]
-    ctx["subject"] = subject
-    text = _render_plain(f"email/{template}.txt", ctx).strip() + "\n"
-    html = render_to_string(f"email/{template}.html", ctx)
+    # Times in an email are the business's, with its abbreviation ("14:05 PST"), as on its
+    # pages; Solabooks' own emails to staff say UTC.
+    with timezone.override(organization.zone if organization is not None else UTC):
+        if not (subject and subject.strip()):
+            subject = " ".join(_render_plain(f"email/{template}_subject.txt", ctx).split())
+            subject = subject[:MAX_SUBJECT_LENGTH]
+        ctx["subject"] = subject
+        text = _render_plain(f"email/{template}.txt", ctx).strip() + "\n"
+        html = render_to_string(f"email/{template}.html", ctx)
 
     # Not email.utils.make_msgid: it draws from the `random` module, which a test harness
     # (or any library) may reseed, and two outbox rows then collide on the unique column.

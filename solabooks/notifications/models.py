@@ -18,12 +18,16 @@ DEFAULTS = {Kind.QUOTE_DECIDED: True, Kind.FIRST_VIEWED: False, Kind.PORTAL_SET_
 
 
 class NotificationPreference(models.Model):
-    """One member's switches in one business (a person in two businesses has two rows)."""
+    """One member's switches in one business (a person in two businesses has two rows), or,
+    with no user, those of the business's reply-to address (set by an owner)."""
 
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
     )
-    user = models.ForeignKey("tenancy.User", on_delete=models.CASCADE, related_name="+")
+    # None: the row of the business's reply-to address.
+    user = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     quote_decided = models.BooleanField(default=DEFAULTS[Kind.QUOTE_DECIDED])
     first_viewed = models.BooleanField(default=DEFAULTS[Kind.FIRST_VIEWED])
     portal_set_up = models.BooleanField(default=DEFAULTS[Kind.PORTAL_SET_UP])
@@ -34,8 +38,15 @@ class NotificationPreference(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "user"], name="one_notification_preference_per_member"
-            )
+                fields=["organization", "user"],
+                condition=Q(user__isnull=False),
+                name="one_notification_preference_per_member",
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(user__isnull=True),
+                name="one_notification_preference_for_reply_to",
+            ),
         ]
 
     def allows(self, kind: str) -> bool:

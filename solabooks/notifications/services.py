@@ -11,7 +11,7 @@ Delivery, retries included, is the outbox's.
 
 Recipients: the member who sent the document (the latest "sent" Activity by a staff member,
 still a member of the business) when their switch for the kind is on, and the business's
-reply-to address, which follows the default switches (it has no member to set them).
+reply-to address when its switch is on (an owner sets those; until then the defaults).
 Never a customer's link or token: the emails link to the staff pages only.
 """
 
@@ -29,7 +29,7 @@ from solabooks.activity.services import Actor, record_activity
 from solabooks.mail.services import queue_email
 from solabooks.tenancy.models import Membership
 
-from .models import DEFAULTS, Kind, NotificationPreference, PendingNotification
+from .models import Kind, NotificationPreference, PendingNotification
 
 TEMPLATE = "business_notification"
 SWEEP_LIMIT = 100
@@ -44,8 +44,10 @@ def burst_window() -> datetime.timedelta:
 
 
 def preference_for(*, organization, user) -> NotificationPreference:
-    """The member's switches; an unsaved row with the defaults when they never set any."""
-    found = NotificationPreference.objects.for_org(organization).filter(user=user).first()
+    """The member's switches (user None: the reply-to address's); an unsaved row with the
+    defaults when none were ever set."""
+    rows = NotificationPreference.objects.for_org(organization)
+    found = (rows.filter(user=None) if user is None else rows.filter(user=user)).first()
     return found or NotificationPreference(organization=organization, user=user)
 
 
@@ -59,7 +61,8 @@ def update_notification_preferences(
     first_viewed: bool,
     portal_set_up: bool,
 ) -> NotificationPreference:
-    """A member sets their own switches in this business."""
+    """A member sets their own switches in this business; with user None, an owner sets
+    those of the business's reply-to address (the view checks the role)."""
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(
         organization=organization, user=user
     )
@@ -76,7 +79,10 @@ def update_notification_preferences(
         organization=organization,
         verb=Verb.NOTIFICATION_SETTINGS_CHANGED,
         actor=actor,
-        details={"member": user.email, "changed": changed},
+        details={
+            **({"member": user.email} if user else {"reply_to": organization.reply_to_email}),
+            "changed": changed,
+        },
     )
     return preference
 
@@ -105,7 +111,11 @@ def _recipients(*, organization, kind: str, staff_user) -> list[str]:
             recipients.append(staff_user.email)
     reply_to = (organization.reply_to_email or "").strip()
     already = {address.lower() for address in recipients}
-    if reply_to and DEFAULTS[Kind(kind)] and reply_to.lower() not in already:
+    if (
+        reply_to
+        and reply_to.lower() not in already
+        and preference_for(organization=organization, user=None).allows(kind)
+    ):
         recipients.append(reply_to)
     return recipients
 
@@ -115,7 +125,8 @@ def _event(kind: str, *, organization, at: datetime.datetime, **extra) -> dict:
     return {
         "kind": kind,
         "at": at.isoformat(),
-        "when": f"{local:%-d %b %Y, %H:%M} ({organization.time_zone})",
+        # With the zone's abbreviation, as every page and email writes a time ("14:05 PST").
+        "when": f"{local:%-d %b %Y, %H:%M %Z}",
         **extra,
     }
 

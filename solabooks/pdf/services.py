@@ -25,6 +25,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils._os import safe_join
 from django.utils.crypto import salted_hmac
 
@@ -132,7 +133,9 @@ def render_document_pdf(*, document) -> bytes:
 
     context = _pdf_context(document)
     xml = einvoice_xml(document, context["lines"])
-    html = render_to_string("pdf/document.html", context)
+    # Any time the PDF prints is the business's, as on its pages.
+    with timezone.override(document.organization.zone):
+        html = render_to_string("pdf/document.html", context)
     rendered = HTML(
         string=html,
         # Lets {% static %} URLs resolve; the fetcher reads them from disk.
@@ -171,6 +174,7 @@ def pdf_fingerprint(document) -> str:
         organization.address,
         organization.reply_to_email,
         organization.brand_colour,
+        organization.time_zone,
         organization.logo.name or "",
         # What the embedded e-invoice shows besides the above.
         organization.legal_name,

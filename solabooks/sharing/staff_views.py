@@ -19,11 +19,7 @@ from solabooks.documents.quote_decisions import ACCEPT
 from solabooks.documents.selectors import full_document
 from solabooks.documents.states import can
 from solabooks.tenancy.permissions import StaffViewMixin
-from solabooks.tenancy.previews import (
-    STAFF_CANNOT_DECIDE,
-    preview_actor,
-    record_preview,
-)
+from solabooks.tenancy.previews import preview_actor, record_preview, refusal_for
 
 from . import services
 from .forms import SendDocumentForm
@@ -93,7 +89,7 @@ class DocumentPreviewView(StaffViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         document = Document.objects.for_org(self.org).get_or_404(pk=pk)
-        messages.error(request, STAFF_CANNOT_DECIDE)
+        messages.error(request, refusal_for(request.POST.get("op", "")))
         return redirect("document-preview", pk=document.pk)
 
 

@@ -13,9 +13,9 @@ from .services import (
     ADDRESS_MAX,
     LOGO_MAX_SIDE,
     MAX_PAYMENT_TERMS_DAYS,
-    time_zone_names,
     validate_logo,
 )
+from .time_zones import time_zone_choices
 
 
 class StaffLoginForm(forms.Form):
@@ -31,10 +31,6 @@ class ForgotPasswordForm(forms.Form):
     email = forms.EmailField(
         max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"})
     )
-
-
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(time_zone_names())]
 
 
 class PrefixField(forms.CharField):
@@ -103,7 +99,12 @@ class OrganizationSettingsForm(forms.Form):
     default_currency = forms.ChoiceField(
         choices=CURRENCY_CHOICES, help_text="New customers start with this currency."
     )
-    time_zone = forms.ChoiceField(choices=_time_zone_choices)
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        # zone-filter.js adds a filter box above it ("paris", "pst", "+05:30").
+        widget=forms.Select(attrs={"data-zone-filter": ""}),
+        help_text="Every time on your pages, emails and documents is shown in this zone.",
+    )
     payment_terms_days = forms.IntegerField(
         min_value=0,
         max_value=MAX_PAYMENT_TERMS_DAYS,
@@ -118,6 +119,12 @@ class OrganizationSettingsForm(forms.Form):
     allow_portal_setup_from_link = forms.BooleanField(
         required=False, label="Customers may set up a portal account from a secure link"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The stored zone stays selectable even when it is a legacy alias outside the list.
+        current = self.initial.get("time_zone", "")
+        self.fields["time_zone"].choices = time_zone_choices(current)
 
     def clean(self) -> dict:
         """The VAT identifier, IBAN and BIC are checked by the service's own rules (check

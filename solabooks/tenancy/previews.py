@@ -78,3 +78,11 @@ def record_preview(
         project_id=project_id,
         details=details,
     )
+
+
+def refusal_for(operation: str) -> str:
+    """What a staff preview answers to one of the customer's buttons (the form's `op`)."""
+    return {
+        "request_access": STAFF_CANNOT_REQUEST_ACCESS,
+        "setup_account": STAFF_CANNOT_SET_UP_ACCOUNT,
+    }.get(operation, STAFF_CANNOT_DECIDE)

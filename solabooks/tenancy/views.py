@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from solabooks.activity.models import Activity
+from solabooks.activity.selectors import recent_activity
 from solabooks.activity.services import Actor
 from solabooks.api.authentication import KEY_PREFIX
 from solabooks.core.errors import DomainError
@@ -59,9 +59,7 @@ class DashboardView(StaffViewMixin, TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(
             receivables=receivables_by_currency(organization=self.org),
-            recent_activity=Activity.objects.for_org(self.org).select_related(
-                "document", "customer", "project"
-            )[:15],
+            recent_activity=recent_activity(organization=self.org),
             **kwargs,
         )
 
@@ -84,7 +82,10 @@ class OrganizationSettingsView(StaffViewMixin, TemplateView):
         return super().get_context_data(settings_tab=self.settings_tab, **kwargs)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = OrganizationSettingsForm(request.POST, request.FILES)
+        # The stored zone is a valid choice even if the list no longer offers it.
+        form = OrganizationSettingsForm(
+            request.POST, request.FILES, initial={"time_zone": self.org.time_zone}
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -119,3 +119,19 @@ def test_views_refuse_even_if_routed_while_demo_is_off(demo, settings):
     assert client.get("/finance/dev/mailbox/").status_code == 404
     entry = mailbox.list_messages()[0]
     assert client.get(f"/finance/dev/mailbox/{entry.id}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_mailbox_shows_times_in_the_signed_in_business_zone(demo, owner_client, org):
+    """Django writes the Date header as UTC "-0000", which parses naive: the mailbox reads
+    it as UTC and shows it in the business's zone, as every page does (issue 15, item 5)."""
+    org.time_zone = "Asia/Tokyo"
+    org.save()
+    send("Hello")
+    (entry,) = mailbox.list_messages()
+    assert entry.date.utcoffset() is not None
+    page = owner_client.get(reverse("demo-mailbox")).content.decode()
+    assert " JST</time>" in page
+    assert " UTC</time>" not in page
+    message = owner_client.get(reverse("demo-mailbox-message", args=[entry.id]))
+    assert " JST</dd>" in message.content.decode()

@@ -3,6 +3,7 @@ burst, to the member who sent the document and the reply-to address, as each mem
 switches allow, through the outbox, never with a customer's link in them."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -96,7 +97,8 @@ def test_the_time_is_in_the_business_time_zone(org, owner, quote, send, customer
     (message,) = sweep()
     local = timezone.localtime(timezone.now(), org.zone)
     assert f"{local:%-d %b %Y}" in message.body
-    assert "(Asia/Tokyo)" in message.body
+    # The zone's abbreviation, as on every page and email, not its IANA name.
+    assert re.search(rf"{local:%-d %b %Y}, \d\d:\d\d JST\.", message.body)
 
 
 def test_a_declined_quote_says_the_reason(org, owner, quote, send, customer_client, sweep):
@@ -397,3 +399,58 @@ def test_a_deferring_task_backend_gets_a_task_for_when_the_burst_is_due(
     assert send_pending_notification.call(row.pk) is True
     assert send_pending_notification.call(row.pk) is False
     assert OutboxMessage.objects.filter(template="business_notification").count() == 1
+
+
+# --- The reply-to address's switches (an owner's) ---------------------------------------
+
+
+def test_an_owner_switches_the_reply_to_address_off(
+    org, owner, manager, quote, send, customer_client, sweep, owner_client
+):
+    org.reply_to_email = "billing@shop.test"
+    org.save()
+    switch(org, owner, quote_decided=False)
+    page = owner_client.get("/finance/account/notifications/").content.decode()
+    assert 'name="reply_to-quote_decided"' in page and "billing@shop.test" in page
+    response = owner_client.post(
+        "/finance/account/notifications/", {"for": "reply_to", "reply_to-portal_set_up": "on"}
+    )
+    assert response.status_code == 302
+    replies = preference_for(organization=org, user=None)
+    assert (replies.quote_decided, replies.first_viewed, replies.portal_set_up) == (
+        False,
+        False,
+        True,
+    )
+    # The owner's own switches did not move.
+    mine = preference_for(organization=org, user=owner)
+    assert mine.quote_decided is False and mine.portal_set_up is True
+    path = send(quote)
+    accept(customer_client, path, quote.content_version)
+    assert sweep() == []
+    changed = Activity.objects.filter(verb=Verb.NOTIFICATION_SETTINGS_CHANGED).latest("id")
+    assert changed.details["reply_to"] == "billing@shop.test"
+
+
+def test_the_reply_to_address_gets_first_views_when_an_owner_turns_them_on(
+    org, owner, invoice, send, customer_client, sweep, owner_client
+):
+    org.reply_to_email = "billing@shop.test"
+    org.save()
+    owner_client.post(
+        "/finance/account/notifications/",
+        {"for": "reply_to", "reply_to-quote_decided": "on", "reply_to-first_viewed": "on"},
+    )
+    path = send(invoice)
+    customer_client.get(path)
+    assert [m.to for m in sweep()] == [["billing@shop.test"]]
+
+
+def test_only_an_owner_sets_the_reply_to_switches(org, manager_client):
+    org.reply_to_email = "billing@shop.test"
+    org.save()
+    page = manager_client.get("/finance/account/notifications/").content.decode()
+    assert "reply_to-quote_decided" not in page
+    response = manager_client.post("/finance/account/notifications/", {"for": "reply_to"})
+    assert response.status_code == 403
+    assert preference_for(organization=org, user=None).pk is None

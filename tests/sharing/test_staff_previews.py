@@ -219,6 +219,22 @@ def test_a_decision_posted_on_the_preview_is_refused(customer, owner_client):
     assert "Staff cannot decide for the customer here" in followed
 
 
+def test_set_up_an_account_posted_on_the_preview_says_what_to_do_instead(
+    invoice, owner_client, monkeypatch
+):
+    from solabooks.portal import accounts as portal_accounts
+
+    calls = []
+    monkeypatch.setattr(
+        portal_accounts, "start_portal_setup_from_link", lambda **kwargs: calls.append(kwargs)
+    )
+    response = owner_client.post(preview_url(invoice), {"op": "setup_account"})
+    assert response.status_code == 302
+    followed = owner_client.get(preview_url(invoice)).content.decode()
+    assert "Set up an account is the customer&#x27;s button" in followed
+    assert calls == []
+
+
 def test_preview_refuses_another_businesses_document(foreign_customer, owner_client):
     foreign = make_document(customer=foreign_customer, kind="invoice", state="sent")
     assert owner_client.get(preview_url(foreign)).status_code == 404

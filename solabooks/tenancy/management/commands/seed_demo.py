@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from solabooks.activity.models import ActorType
 from solabooks.activity.services import Actor
@@ -30,6 +32,8 @@ from solabooks.documents.services import (
     create_document,
     transition_document,
 )
+from solabooks.portal.models import PortalUser
+from solabooks.portal.services import enable_portal_access
 from solabooks.tenancy.models import Membership, Organization, Role, User
 
 from . import _demo_projects
@@ -59,6 +63,8 @@ CUSTOMERS = [
     ("Riverbend Yoga Studio", "riverbend.yoga@example.test", "31 Willow Way", "Eugene, OR",
      "97401"),
 ]  # fmt: skip
+# The customer who signs in to the demo's portal: Harbor Lights Dental.
+DEMO_PORTAL_EMAIL = CUSTOMERS[1][1]
 
 D = Decimal
 TAX = D("8.5")
@@ -240,14 +246,28 @@ class Command(BaseCommand):
         projects = _demo_projects.seed_projects(
             organization=org, customers=customers, actors=actors, today=today
         )
+        self.seed_portal_account(customer=customers[1], actor=actors[0])
         self.seed_second_business(owner=users[0], today=today)
         count = org.documents.count()
         return (
             f"Created {DEMO_BUSINESS} ({count} documents, {len(customers)} customers, "
             f"{len(projects)} projects) and "
             f"{SECOND_BUSINESS}. Sign in as {', '.join(user.email for user in users)} "
-            f"with the password {DEMO_PASSWORD!r}."
+            f"with the password {DEMO_PASSWORD!r}; customer portal: {DEMO_PORTAL_EMAIL}, "
+            "same password."
         )
+
+    def seed_portal_account(self, *, customer: Customer, actor: Actor) -> None:
+        """A customer who has set up their portal account (Harbor Lights Dental, whose
+        project is shown in the portal), with the published demo password: the person
+        chose a password first, so Enable Portal Access grants at once and emails the
+        notice, as it does for any email that already has a portal password."""
+        portal_user = PortalUser.objects.create(email=customer.email)
+        # Set directly, like the staff accounts': the demo password is published and short.
+        portal_user.password = make_password(DEMO_PASSWORD)
+        portal_user.password_changed_at = timezone.now()
+        portal_user.save()
+        enable_portal_access(customer=customer, confirmed_email=customer.email, actor=actor)
 
     def add_projects_to(self, org: Organization) -> None:
         """A Demo Co seeded before projects existed gets its projects, if its demo
