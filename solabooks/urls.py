@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 
 from solabooks.core.views import health
+from solabooks.customers.views import SearchView
 
 # Resolution tries patterns in order; the customer-facing ones (links, portal) and the API
 # come first because they serve most requests. No two includes share a URL.
@@ -13,6 +14,7 @@ urlpatterns = [
     path("finance/api/", include("solabooks.api.urls")),
     path("finance/", include("solabooks.tenancy.urls")),
     path("finance/", include("solabooks.notifications.urls")),
+    path("finance/search/", SearchView.as_view(), name="staff-search"),
     path("finance/customers/", include("solabooks.customers.urls")),
     path("finance/customers/", include("solabooks.portal.staff_urls")),
     path("finance/", include("solabooks.documents.urls")),

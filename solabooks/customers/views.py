@@ -7,9 +7,11 @@ from django.views.generic import TemplateView
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.core.paging import page_of
+from solabooks.core.sorting import sort_request
 from solabooks.documents.models import Kind
 from solabooks.tenancy.permissions import StaffViewMixin
 
+from . import search as site_search
 from . import selectors, services
 from .forms import CustomerForm, CustomerSearchForm
 from .models import Customer
@@ -37,8 +39,15 @@ class CustomerListView(StaffViewMixin, TemplateView):
         search = CustomerSearchForm(self.request.GET)
         # An over-long search is ignored rather than an error page.
         query = search.cleaned_data["q"] if search.is_valid() else ""
-        page = page_of(self.request, selectors.customer_list(organization=self.org, query=query))
-        return super().get_context_data(search=search, query=query, page=page, **kwargs)
+        customers, sorting = sort_request(
+            self.request,
+            selectors.customer_list(organization=self.org, query=query),
+            selectors.CUSTOMER_SORT_KEYS,
+        )
+        page = page_of(self.request, customers)
+        return super().get_context_data(
+            search=search, query=query, page=page, sorting=sorting, **kwargs
+        )
 
 
 class CustomerCreateView(StaffViewMixin, TemplateView):
@@ -141,3 +150,23 @@ class CustomerActivityView(CustomerMixin, TemplateView):
     def get_context_data(self, **kwargs) -> dict:
         page = page_of(self.request, selectors.customer_activity(customer=self.get_customer()))
         return super().get_context_data(page=page, **kwargs)
+
+
+class SearchView(StaffViewMixin, TemplateView):
+    """The header's search box: matching customers (the first few, with a link to all of
+    them in the customer list) and matching documents, paged."""
+
+    template_name = "customers/search.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        query = site_search.clean_query(self.request.GET.get("q"))
+        context = {"site_query": query, "query": query}
+        if query:
+            context["customers"] = site_search.matching_customers(
+                organization=self.org, query=query
+            )
+            context["page"] = page_of(
+                self.request,
+                site_search.matching_documents(organization=self.org, query=query),
+            )
+        return super().get_context_data(**context, **kwargs)

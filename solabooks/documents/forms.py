@@ -67,16 +67,6 @@ class DocumentFilterForm(forms.Form):
     )
     number = forms.CharField(required=False, max_length=32, label="Number")
     overdue = forms.BooleanField(required=False, label="Overdue only")
-    # Invoices only: the due-date sort (selectors.DUE_DATE_ORDERS); "" is newest first.
-    order = forms.ChoiceField(
-        required=False,
-        label="Sort",
-        choices=[
-            ("", "Newest first"),
-            ("due", "Due date, soonest first"),
-            ("-due", "Due date, latest first"),
-        ],
-    )
 
     def __init__(self, *args, organization, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +78,6 @@ class DocumentFilterForm(forms.Form):
         self.fields["customer"] = customer_filter_field(organization)
         if kind != Kind.INVOICE:
             del self.fields["overdue"]
-            del self.fields["order"]
 
     def filters(self) -> dict | None:
         """The filters to apply, or None when the input is not valid (then nothing matches)."""
@@ -103,7 +92,6 @@ class DocumentFilterForm(forms.Form):
             "customer_name": self.cleaned_data["customer_name"].strip(),
             "number": self.cleaned_data["number"].strip(),
             "overdue": state == OVERDUE or self.cleaned_data.get("overdue", False),
-            "order": self.cleaned_data.get("order", ""),
         }
 
 

@@ -2,9 +2,10 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 
 from solabooks.activity.models import Activity, Verb
+from solabooks.core.sorting import SortKey, SortKeys
 
 from .models import (
     OPEN_INVOICE_STATES,
@@ -76,6 +77,38 @@ def scoped_document(*, organization, pk: int) -> Document:
     return Document.objects.for_org(organization).select_related("customer").get_or_404(pk=pk)
 
 
+# What is still owed on an invoice (0 for a draft, a paid or a void one): the Balance column.
+OPEN_BALANCE = Case(
+    When(state__in=OPEN_INVOICE_STATES, then=F("total") - F("amount_paid")),
+    default=Value(Decimal("0")),
+)
+
+# ?sort= keys of the staff document lists (core.sorting); no key: Meta.ordering.
+DOCUMENT_SORT_KEYS = SortKeys(
+    {
+        "number": SortKey(("sequence",)),
+        "customer": SortKey(("customer__name",)),
+        "issue_date": SortKey(("issue_date", "sequence"), descending_first=True),
+        # Soonest first: the longest overdue on top (invoices without a due date last).
+        "due_date": SortKey(("due_date", "sequence")),
+        "total": SortKey(("total",), descending_first=True),
+        "balance": SortKey((OPEN_BALANCE,), descending_first=True),
+        "state": SortKey(("state",)),
+    }
+)
+
+# ?sort= keys of the payment list; no key: newest first.
+PAYMENT_SORT_KEYS = SortKeys(
+    {
+        "date": SortKey(("date",), descending_first=True),
+        "customer": SortKey(("customer__name",)),
+        "amount": SortKey(("amount",), descending_first=True),
+        "method": SortKey(("method",)),
+        "reference": SortKey(("reference",)),
+    }
+)
+
+
 def document_list(
     *,
     organization,
@@ -85,12 +118,11 @@ def document_list(
     customer_name: str = "",
     number: str = "",
     overdue: bool = False,
-    order: str = "",
 ) -> QuerySet[Document]:
     """One kind's documents for the list page: one query per page, whatever the row count.
 
     `overdue`: open invoices whose due date is before the business's today (overdue.py).
-    `order`: one of DUE_DATE_ORDERS, else newest first (the model's ordering).
+    The order is the model's (newest first) unless the page sorts it (DOCUMENT_SORT_KEYS).
     """
     documents = Document.objects.for_org(organization).filter(kind=kind).select_related("customer")
     if kind == Kind.CREDIT_NOTE:  # the list names the invoice each one credits
@@ -107,17 +139,7 @@ def document_list(
         documents = documents.filter(
             state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today()
         )
-    if order in DUE_DATE_ORDERS:
-        documents = documents.order_by(*DUE_DATE_ORDERS[order])
     return documents
-
-
-# The invoice list sorted by due date (?order=due: soonest, so the longest overdue, first);
-# invoices without one last either way, then by number so pages never overlap.
-DUE_DATE_ORDERS = {
-    "due": (F("due_date").asc(nulls_last=True), "sequence"),
-    "-due": (F("due_date").desc(nulls_last=True), "-sequence"),
-}
 
 
 def credit_note_of(invoice: Document) -> Document | None:

@@ -11,6 +11,7 @@ from django.views import View
 from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.core.paging import page_of
+from solabooks.core.sorting import SORT_PARAM, sort_request
 from solabooks.pdf.services import pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
@@ -39,18 +40,28 @@ def _kind_or_404(kind: str) -> Kind:
     return Kind(kind)
 
 
+def filter_params(request: HttpRequest):
+    """The list's filters from the query string, or None when there are none: the sort
+    order and the page are not filters (a sorted list is not "filtered")."""
+    params = request.GET.copy()
+    for name in (SORT_PARAM, "page"):
+        params.pop(name, None)
+    return params or None
+
+
 class DocumentListView(StaffViewMixin, View):
     def get(self, request: HttpRequest, kind: str) -> HttpResponse:
         kind = _kind_or_404(kind)
-        form = DocumentFilterForm(request.GET or None, organization=self.org, kind=kind)
+        form = DocumentFilterForm(filter_params(request), organization=self.org, kind=kind)
         filters = form.filters()
         documents = selectors.document_list(organization=self.org, kind=kind, **(filters or {}))
         if filters is None:  # a filter we cannot apply must not widen the list
             documents = documents.none()
+        documents, sorting = sort_request(request, documents, selectors.DOCUMENT_SORT_KEYS)
         return render(
             request,
             "documents/document_list.html",
-            {"kind": kind, "form": form, "page": page_of(request, documents)},
+            {"kind": kind, "form": form, "page": page_of(request, documents), "sorting": sorting},
         )
 
 
@@ -326,7 +337,7 @@ class DocumentConvertView(StaffViewMixin, View):
 
 class PaymentListView(StaffViewMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = PaymentFilterForm(request.GET or None, organization=self.org)
+        form = PaymentFilterForm(filter_params(request), organization=self.org)
         valid = form.is_valid()
         payments = selectors.payment_list(
             organization=self.org,
@@ -335,10 +346,11 @@ class PaymentListView(StaffViewMixin, View):
         )
         if form.is_bound and not form.is_valid():
             payments = payments.none()
+        payments, sorting = sort_request(request, payments, selectors.PAYMENT_SORT_KEYS)
         return render(
             request,
             "documents/payment_list.html",
-            {"form": form, "page": page_of(request, payments)},
+            {"form": form, "page": page_of(request, payments), "sorting": sorting},
         )
 
 

@@ -81,7 +81,7 @@ def test_overdue_invoices_filter(owner_client, org, customer):
         dashboard = owner_client.get(reverse("dashboard")).content.decode()
     assert [d.pk for d in page.object_list] == [overdue.pk]
     assert draft.pk not in [d.pk for d in page.object_list]
-    assert "?state=overdue&amp;order=due" in dashboard and "Overdue: 330.00 USD" in dashboard
+    assert "?state=overdue&amp;sort=due_date" in dashboard and "Overdue: 330.00 USD" in dashboard
 
 
 def test_the_overdue_filter_is_only_on_invoices(owner_client):
