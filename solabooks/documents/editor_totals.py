@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from solabooks.core.money import ZERO, round_money
 from solabooks.core.numbers import InvalidNumber, parse_plain_decimal
 
-from .lines import LineInput, category_for, tax_breakdown
+from .lines import MAX_AMOUNT, LineInput, category_for, tax_breakdown
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ def _number(text: object) -> Decimal | None:
         return None
 
 
+def _is_rate(rate: Decimal | None) -> bool:
+    return rate is not None and 0 <= rate <= 100
+
+
 def _is_deleted(form) -> bool:
     value = form["DELETE"].value() if "DELETE" in form.fields else False
     return value not in (False, None, "", "off", "false", "False")
@@ -39,15 +43,19 @@ def _is_deleted(form) -> bool:
 
 def editor_totals(formset, currency: str) -> EditorTotals:
     """Each row's amount (quantity × price, rounded) and the document's totals, from the
-    rows' current values (bound data or initial). Rows that are removed, or whose quantity
-    or price is not a number yet, count for nothing, as the script does."""
+    rows' current values (bound data or initial). Rows that are removed, whose quantity or
+    price is not a number yet, whose rate is not 0-100 or whose amount is beyond what a
+    document can hold (the save refuses those) count for nothing, as in the script."""
     amounts: list[Decimal | None] = []
     rows = []
     for form in formset.forms:
         quantity = _number(form["quantity"].value())
         price = _number(form["unit_price"].value())
         rate = _number(form["tax_rate"].value() or "0")
-        if _is_deleted(form) or quantity is None or price is None or rate is None:
+        if _is_deleted(form) or quantity is None or price is None or not _is_rate(rate):
+            amounts.append(None)
+            continue
+        if abs(quantity * price) >= MAX_AMOUNT:  # refused on save; too big to round, too
             amounts.append(None)
             continue
         subtotal = round_money(quantity * price, currency)

@@ -119,3 +119,25 @@ def test_the_dialog_words_are_on_the_buttons(owner_client, customer):
     assert f'data-confirm-title="Void invoice {invoice.number}?"' in page
     assert 'data-confirm-label="Void invoice"' in page
     assert "window.confirm" not in page
+
+
+def test_deleting_time_and_withdrawing_a_request_ask(owner_client, org, customer):
+    from solabooks.projects.models import RequestState, TimeEntry
+    from tests.factories import make_project_with_time
+
+    world = make_project_with_time(customer=customer)
+    project, entry = world["project"], world["entry"]
+    url = reverse("time-entry-delete", args=[project.pk, entry.pk])
+    asks(owner_client.post(url), "Delete the time entry of", "Delete entry</button>")
+    assert TimeEntry.objects.filter(pk=entry.pk).exists()
+    owner_client.post(url, CONFIRMED)
+    assert not TimeEntry.objects.filter(pk=entry.pk).exists()
+
+    approval_request = world["approval_request"]
+    url = reverse("approval-request-withdraw", args=[project.pk, approval_request.pk])
+    asks(owner_client.post(url), "Withdraw this approval request?")
+    approval_request.refresh_from_db()
+    assert approval_request.state != RequestState.WITHDRAWN
+    owner_client.post(url, CONFIRMED)
+    approval_request.refresh_from_db()
+    assert approval_request.state == RequestState.WITHDRAWN

@@ -76,8 +76,13 @@
       const quantity = parse(field(row, "quantity").value);
       const price = parse(field(row, "unit_price").value);
       const rate = parse(field(row, "tax_rate").value || "0");
-      if ((removed && removed.checked) || !quantity || !price || !rate) { out.textContent = ""; continue; }
-      const amount = round({ n: quantity.n * price.n, s: quantity.s + price.s }, places);
+      const product = quantity && price && { n: quantity.n * price.n, s: quantity.s + price.s };
+      // As editor_totals.py: a rate outside 0-100 or an amount of 10^15 or more (the save
+      // refuses both) counts for nothing.
+      const usable = product && rate && rate.n >= 0n && rate.n <= 100n * pow10(rate.s)
+        && (product.n < 0n ? -product.n : product.n) < pow10(15 + product.s);
+      if ((removed && removed.checked) || !usable) { out.textContent = ""; continue; }
+      const amount = round(product, places);
       out.textContent = format(amount);
       subtotal = add(subtotal, amount);
       const category = field(row, "tax_category").value || (rate.n > 0n ? "S" : "Z");
