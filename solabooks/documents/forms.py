@@ -56,6 +56,18 @@ def customer_filter_field(organization) -> forms.ModelChoiceField:
 OVERDUE = "overdue"
 
 
+class CustomerSelect(forms.Select):
+    """The customer choice of the document editor: each option carries its customer's
+    currency (data-currency), so the editor's totals round the way the document will."""
+
+    def create_option(self, name, value, *args, **kwargs) -> dict:
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-currency"] = instance.currency
+        return option
+
+
 class DocumentFilterForm(forms.Form):
     state = forms.ChoiceField(required=False)
     customer = forms.ModelChoiceField(queryset=None, required=False)
@@ -118,7 +130,7 @@ class DocumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         if document is None:
-            self.fields["customer"] = customer_field(organization)
+            self.fields["customer"] = customer_field(organization, widget=CustomerSelect)
         else:
             del self.fields["customer"], self.fields["currency"]
         if kind != Kind.INVOICE:
@@ -134,6 +146,21 @@ class DocumentForm(forms.Form):
             if issue_date and value and value < issue_date:
                 self.add_error(name, f"The {label} cannot be before the issue date.")
         return data
+
+    def editor_currency(self, organization) -> str:
+        """The currency the lines are in as the form stands: the one chosen, else the chosen
+        customer's, else the business's default (before a customer is chosen)."""
+        if "currency" not in self.fields:
+            return ""
+        chosen = self["currency"].value()
+        if chosen in dict(CURRENCY_CHOICES):
+            return chosen
+        customer_id = self["customer"].value()
+        if customer_id and str(customer_id).isdigit():
+            found = self.fields["customer"].queryset.filter(pk=customer_id).first()
+            if found is not None:
+                return found.currency
+        return organization.default_currency
 
 
 class ReassignForm(forms.Form):

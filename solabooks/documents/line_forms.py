@@ -38,13 +38,25 @@ class DefaultedChoiceField(forms.ChoiceField):
         return data not in self.empty_values and super().has_changed(initial, data)
 
 
+class DefaultedDecimalField(DecimalField):
+    """A number with an initial value (quantity 1) that a blank row may post empty: still
+    blank, so the formset skips the row, as it did before the field had an initial."""
+
+    def has_changed(self, initial, data) -> bool:
+        return data not in self.empty_values and super().has_changed(initial, data)
+
+
 class LineForm(forms.Form):
     description = forms.CharField(
         max_length=MAX_DESCRIPTION, widget=_labelled(forms.TextInput, "Description")
     )
     # Digits follow the DocumentLine columns, so nothing valid here can overflow them.
-    quantity = DecimalField(
-        max_digits=12, decimal_places=3, widget=_labelled(forms.NumberInput, "Quantity")
+    # One unit unless staff say otherwise (a blank row left at 1 is still blank: unchanged).
+    quantity = DefaultedDecimalField(
+        max_digits=12,
+        decimal_places=3,
+        initial=Decimal("1"),
+        widget=_labelled(forms.NumberInput, "Quantity"),
     )
     unit_price = DecimalField(
         max_digits=14,
@@ -175,7 +187,9 @@ class BaseLineFormSet(forms.BaseFormSet):
 LineFormSet = forms.formset_factory(
     LineForm,
     formset=BaseLineFormSet,
-    extra=0,
+    # Blank rows to fill without JavaScript (with it, "Add line" adds more); rows left blank
+    # are skipped.
+    extra=2,
     min_num=1,
     validate_min=True,
     max_num=MAX_LINES,

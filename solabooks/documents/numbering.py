@@ -27,3 +27,12 @@ def allocate_number(*, organization, kind: str) -> tuple[int, str]:
     value = sequence.next_value
     NumberSequence.objects.filter(pk=sequence.pk).update(next_value=F("next_value") + 1)
     return value, f"{prefix_for(organization, kind)}-{value:04d}"
+
+
+def next_number(*, organization, kind: str) -> str:
+    """The number the next document of a kind will most likely get, for a sentence that
+    announces it ("credit note CN-0003 will be issued"). Reads only: allocate_number takes
+    numbers, and one taken in between moves this along."""
+    sequence = NumberSequence.objects.filter(organization=organization, kind=kind).first()
+    value = sequence.next_value if sequence is not None else 1
+    return f"{prefix_for(organization, kind)}-{value:04d}"

@@ -11,6 +11,11 @@ urlpatterns = [
     path("document/<int:pk>/", views.DocumentDetailView.as_view(), name="document-detail"),
     path("document/<int:pk>/edit/", views.DocumentEditView.as_view(), name="document-edit"),
     path("document/<int:pk>/pdf/", views.DocumentPdfView.as_view(), name="document-pdf"),
+    path(
+        "document/<int:pk>/print/",
+        views.DocumentPdfView.as_view(inline=True),
+        name="document-print",
+    ),
     # The e-invoice XML alone (invoices and credit notes with e-invoice data).
     path(
         "document/<int:pk>/einvoice.xml",

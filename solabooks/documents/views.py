@@ -6,16 +6,21 @@ import datetime
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from solabooks.activity.services import Actor
+from solabooks.core.confirm import ask_first
 from solabooks.core.errors import DomainError
+from solabooks.core.money import CURRENCY_MINOR_UNITS
 from solabooks.core.paging import page_of
 from solabooks.core.sorting import SORT_PARAM, sort_request
 from solabooks.pdf.services import pdf_response
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from . import payments, selectors, services, states
+from .confirmations import reassign_confirmation, transition_confirmation
+from .editor_totals import editor_totals
 from .forms import (
     ConvertForm,
     DocumentFilterForm,
@@ -71,11 +76,18 @@ class DocumentFormMixin:
     template_name = "documents/document_form.html"
 
     def render_form(self, form, formset, *, kind: Kind, document: Document | None = None):
-        return render(
-            self.request,
-            self.template_name,
-            {"form": form, "formset": formset, "kind": kind, "document": document},
-        )
+        currency = document.currency if document else form.editor_currency(self.org)
+        totals = editor_totals(formset, currency)
+        context = {
+            "form": form,
+            "formset": formset,
+            "kind": kind,
+            "document": document,
+            "totals": totals,
+            "line_rows": list(zip(formset.forms, totals.lines, strict=True)),
+            "minor_units": CURRENCY_MINOR_UNITS,
+        }
+        return render(self.request, self.template_name, context)
 
 
 # Kinds another action makes, never this form: where the staff member goes instead, and why.
@@ -223,10 +235,14 @@ class DocumentDetailView(StaffViewMixin, View):
             "document": document,
             "organization": self.org,
             "lines": document.lines.all(),  # prefetched by the selector
-            "actions": states.available_actions(document),
-            # The void button's confirmation says when voiding issues a credit note.
+            # (action, label, what its dialog says first or None)
+            "actions": [
+                (action, label, transition_confirmation(document, action))
+                for action, label in states.available_actions(document)
+            ],
             "void_credits": states.can(document, "void")
             and states.issues_credit_note(document.kind, "void", document.state),
+            "reassign_confirmation": reassign_confirmation(document) if can_reassign else None,
             "activity": activity[:ACTIVITY_SHOWN],
             "activity_count": activity.count(),
             "activity_shown": ACTIVITY_SHOWN,
@@ -253,11 +269,15 @@ class DocumentDetailView(StaffViewMixin, View):
 
 class DocumentPdfView(StaffViewMixin, View):
     """The document's PDF for staff: from the private storage's cache (pdf app), streamed
-    only after the membership and business scoping of every staff page."""
+    only after the membership and business scoping of every staff page. The same file the
+    customer downloads; `inline` (Print) opens it in the browser's viewer, whose Print
+    prints the document as the customer gets it, rather than the staff page around it."""
+
+    inline = False
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         document = selectors.document_with_lines(organization=self.org, pk=pk)
-        return pdf_response(document=document)
+        return pdf_response(document=document, inline=self.inline)
 
 
 class DocumentActivityView(StaffViewMixin, View):
@@ -276,8 +296,13 @@ class DocumentTransitionView(StaffViewMixin, View):
     """POST action=<name>: one of states.available_actions for the document."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        document = Document.objects.for_org(self.org).get_or_404(pk=pk)
+        document = Document.objects.for_org(self.org).select_related("customer").get_or_404(pk=pk)
         action = request.POST.get("action", "")[:40]
+        confirmation = transition_confirmation(document, action)
+        if confirmation is not None:
+            cancel_url = reverse("document-detail", args=[document.pk])
+            if (asked := ask_first(request, confirmation, cancel_url=cancel_url)) is not None:
+                return asked
         try:
             document = services.transition_document(
                 document=document, action=action, actor=Actor.staff(request)
@@ -300,6 +325,10 @@ class DocumentReassignView(StaffViewMixin, View):
         if not form.is_valid():
             messages.error(request, "Choose another of your customers to re-assign to.")
             return redirect("document-detail", pk=document.pk)
+        cancel_url = reverse("document-detail", args=[document.pk])
+        asked = ask_first(request, reassign_confirmation(document), cancel_url=cancel_url)
+        if asked is not None:
+            return asked
         try:
             document = services.reassign_document(
                 document=document,

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views import View
 
 from solabooks.activity.services import Actor
+from solabooks.core.confirm import ask_first
 from solabooks.core.errors import DomainError
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document
@@ -22,6 +23,7 @@ from solabooks.tenancy.permissions import StaffViewMixin
 from solabooks.tenancy.previews import preview_actor, record_preview, refusal_for
 
 from . import services
+from .confirmations import link_revoke_confirmation, revoke_all_confirmation
 from .forms import SendDocumentForm
 from .models import SecureLink
 from .services import LINK_LIFETIME
@@ -100,6 +102,10 @@ class CustomerLinksRevokeView(StaffViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         customer = Customer.objects.for_org(self.org).get_or_404(pk=pk)
+        cancel_url = reverse("customer-portal-access", args=[customer.pk])
+        asked = ask_first(request, revoke_all_confirmation(customer), cancel_url=cancel_url)
+        if asked is not None:
+            return asked
         count = services.revoke_customer_links(customer=customer, actor=Actor.staff(request))
         if count:
             messages.success(request, f"Revoked {count} link{pluralize(count)}.")
@@ -114,7 +120,15 @@ class LinkRevokeView(StaffViewMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        link = SecureLink.objects.for_org(self.org).select_related("document").get_or_404(pk=pk)
+        link = (
+            SecureLink.objects.for_org(self.org)
+            .select_related("document", "project")
+            .get_or_404(pk=pk)
+        )
+        cancel_url = reverse("customer-portal-access", args=[link.customer_id])
+        asked = ask_first(request, link_revoke_confirmation(link), cancel_url=cancel_url)
+        if asked is not None:
+            return asked
         services.revoke_link(link=link, actor=Actor.staff(request))
         number = link.document.number if link.document else f"link #{link.pk}"
         messages.success(request, f"Revoked the link to {number}.")

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -10,11 +11,13 @@ from django.views.generic import TemplateView
 from solabooks.activity.selectors import recent_activity
 from solabooks.activity.services import Actor
 from solabooks.api.authentication import KEY_PREFIX
+from solabooks.core.confirm import ask_first
 from solabooks.core.errors import DomainError
 from solabooks.core.paging import page_of
 from solabooks.documents.selectors import overdue_invoices, receivables_by_currency
 
 from . import services
+from .confirmations import api_key_revoke_confirmation, member_remove_confirmation
 from .forms import (
     ApiKeyForm,
     MemberAddForm,
@@ -216,6 +219,10 @@ class MemberRoleView(MemberActionView):
 class MemberRemoveView(MemberActionView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         membership = self.get_membership()
+        confirmation = member_remove_confirmation(membership, self.org)
+        asked = ask_first(request, confirmation, cancel_url=reverse("member-list"))
+        if asked is not None:
+            return asked
         try:
             services.remove_member(membership=membership, actor=Actor.staff(request))
         except DomainError as error:
@@ -270,6 +277,10 @@ class ApiKeyRevokeView(StaffViewMixin, View):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         api_key = get_object_or_404(self.org.api_keys, pk=self.kwargs["pk"])
+        confirmation = api_key_revoke_confirmation(api_key)
+        asked = ask_first(request, confirmation, cancel_url=reverse("api-key-list"))
+        if asked is not None:
+            return asked
         services.revoke_api_key(api_key=api_key, actor=Actor.staff(request))
         messages.success(request, f"API key “{api_key.name}” revoked. It no longer works.")
         return redirect("api-key-list")

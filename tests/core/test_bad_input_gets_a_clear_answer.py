@@ -21,6 +21,7 @@ from solabooks.projects.models import ApprovalItem, ApprovalRequest, Project, Ti
 from solabooks.sharing.models import LinkPurpose, SecureLink
 from solabooks.sharing.services import issue_link, mint_link
 from solabooks.tenancy.models import ApiKey, Membership, Organization, User
+from tests.confirming import CONFIRMED
 from tests.documents.helpers import document_post
 from tests.factories import make_document, make_einvoice_ready, make_project_with_time
 
@@ -455,7 +456,9 @@ def test_odd_request_headers_never_break_activity(owner_client, world, headers):
     voids = Activity.objects.filter(verb=Verb.VOIDED)
     before = voids.count()
     response = owner_client.post(
-        reverse("document-transition", args=[world["invoice"].pk]), {"action": "void"}, **headers
+        reverse("document-transition", args=[world["invoice"].pk]),
+        {"action": "void", **CONFIRMED},
+        **headers,
     )
     assert response.status_code == 302
     assert voids.count() == before + 1

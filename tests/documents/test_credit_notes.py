@@ -23,6 +23,7 @@ from solabooks.documents.services import (
     transition_document,
 )
 from tests.concurrency import run_at_once
+from tests.confirming import CONFIRMED
 from tests.documents.helpers import document_post
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 
@@ -232,11 +233,12 @@ def test_the_void_button_says_a_credit_note_will_be_issued_for_a_sent_invoice(
 ):
     invoice = sent_invoice(customer)
     page = owner_client.get(reverse("document-detail", args=[invoice.pk])).content.decode()
-    assert "a credit note that cancels it is issued to" in page
+    # The Void dialog names the credit note it will issue (the next CN- number).
+    assert "Credit note CN-0001 will be issued to" in page
     assert "Voiding issues a credit note that cancels this invoice" in page
     draft = make_document(customer=customer)
     page = owner_client.get(reverse("document-detail", args=[draft.pk])).content.decode()
-    assert "Void" in page and "credit note that cancels" not in page
+    assert "Void" in page and "will be issued" not in page
     assert "Voiding issues a credit note" not in page
 
 
@@ -244,7 +246,9 @@ def test_the_void_button_says_a_credit_note_will_be_issued_for_a_sent_invoice(
 def test_after_voiding_the_pages_link_invoice_and_credit_note(owner_client, customer):
     invoice = sent_invoice(customer)
     response = owner_client.post(
-        reverse("document-transition", args=[invoice.pk]), {"action": "void"}, follow=True
+        reverse("document-transition", args=[invoice.pk]),
+        {"action": "void", **CONFIRMED},
+        follow=True,
     )
     credit_note = credit_note_of(invoice)
     page = response.content.decode()

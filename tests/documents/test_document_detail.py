@@ -13,6 +13,7 @@ from solabooks.activity.services import Actor, record_activity
 from solabooks.documents.models import Document
 from solabooks.documents.payments import record_payment
 from solabooks.sharing.models import SecureLink
+from tests.confirming import CONFIRMED
 from tests.documents.helpers import bulk_lines
 from tests.factories import make_document
 
@@ -103,7 +104,9 @@ def test_detail_query_count_does_not_grow_with_lines_or_activity(owner_client, c
 
 def transition(client, document, action):
     return client.post(
-        reverse("document-transition", args=[document.pk]), {"action": action}, follow=True
+        reverse("document-transition", args=[document.pk]),
+        {"action": action, **CONFIRMED},
+        follow=True,
     )
 
 
@@ -171,7 +174,9 @@ def make_link(document, **fields) -> SecureLink:
 
 def reassign(client, document, customer_value):
     return client.post(
-        reverse("document-reassign", args=[document.pk]), {"customer": customer_value}, follow=True
+        reverse("document-reassign", args=[document.pk]),
+        {"customer": customer_value, **CONFIRMED},
+        follow=True,
     )
 
 

@@ -34,7 +34,11 @@ def test_the_form_offers_only_this_business_customers(owner_client, customer, fo
 
 def test_customer_can_be_preselected(owner_client, customer, other_customer):
     html = owner_client.get(create_url(), {"customer": other_customer.pk}).content.decode()
-    assert f'<option value="{other_customer.pk}" selected>' in html
+    # Each option carries its customer's currency, for the editor's live totals.
+    assert (
+        f'<option value="{other_customer.pk}" selected data-currency="{other_customer.currency}">'
+        in html
+    )
 
 
 def test_create_an_invoice(owner_client, org, customer, owner):

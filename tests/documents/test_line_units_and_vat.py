@@ -100,8 +100,8 @@ def test_an_edit_shows_the_stored_choices_and_keeps_them(owner_client, customer)
     )
     url = reverse("document-edit", args=[document.pk])
     formset = owner_client.get(url).context["formset"]
-    assert [f.initial["tax_category"] for f in formset.forms] == ["", "E"]  # "" = by rate
-    assert [f.initial["unit_code"] for f in formset.forms] == ["HUR", "C62"]
+    assert [f.initial["tax_category"] for f in formset.initial_forms] == ["", "E"]  # "" = by rate
+    assert [f.initial["unit_code"] for f in formset.initial_forms] == ["HUR", "C62"]
     # Only the rate changes: the line stays "by rate" and becomes zero rated, valid.
     lines = [
         {"description": "Design", "quantity": "3", "unit_price": "100", "tax_rate": "0",

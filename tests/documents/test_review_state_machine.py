@@ -22,6 +22,7 @@ from solabooks.documents.services import (
     transition_document,
 )
 from solabooks.documents.states import TRANSITIONS, available_actions
+from tests.confirming import CONFIRMED
 from tests.factories import CustomerFactory, make_document
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,9 @@ def test_refusals_name_the_document_and_its_state(customer):
 def test_the_page_turns_a_refused_transition_into_a_message(owner_client, customer):
     invoice = make_document(customer=customer, state="paid")
     response = owner_client.post(
-        reverse("document-transition", args=[invoice.pk]), {"action": "void"}, follow=True
+        reverse("document-transition", args=[invoice.pk]),
+        {"action": "void", **CONFIRMED},
+        follow=True,
     )
     assert response.status_code == 200
     assert "cannot be moved to void" in response.content.decode()

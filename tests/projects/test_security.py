@@ -40,6 +40,7 @@ from solabooks.projects.views import links as link_views
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.services import LINK_LIFETIME, revoke_customer_links, revoke_link
 from solabooks.sharing.views import ACCESS_REQUESTED_ANSWER, REQUEST_ACCESS_PER_LINK
+from tests.confirming import CONFIRMED
 from tests.factories import make_project_with_time
 from tests.sharing import test_security as document_links
 from tests.sharing.test_security import assert_token_headers, dump_database
@@ -654,7 +655,7 @@ def test_locked_entries_cannot_change_through_the_staff_pages(owner_client, owne
         )  # fmt: skip
         assert response.status_code == 400 and reason in response.content.decode()
         delete = reverse("time-entry-delete", args=[project.pk, entry_id])
-        response = owner_client.post(delete, follow=True)
+        response = owner_client.post(delete, CONFIRMED, follow=True)
         assert reason in response.content.decode()
     after = sorted(TimeEntry.objects.values_list("pk", "state", "hours", "description"))
     assert after == before

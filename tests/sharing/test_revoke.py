@@ -12,6 +12,7 @@ from solabooks.activity.models import Activity, Verb
 from solabooks.documents.services import reassign_document, transition_document
 from solabooks.sharing.models import SecureLink
 from solabooks.sharing.services import invalidate_document_links, revoke_customer_links
+from tests.confirming import CONFIRMED
 from tests.factories import make_document
 
 from .conftest import token_of
@@ -83,7 +84,7 @@ def test_revoke_view_revokes_and_returns_to_portal_access(
     accountant_client, sent_invoice, customer
 ):
     url = reverse("customer-links-revoke", args=[customer.pk])
-    response = accountant_client.post(url)
+    response = accountant_client.post(url, CONFIRMED)
     assert response.status_code == 302
     assert response["Location"] == reverse("customer-portal-access", args=[customer.pk])
     assert SecureLink.objects.get().revoked_at is not None
@@ -141,7 +142,7 @@ def test_staff_revoke_one_link_from_the_portal_access_tab(
     link = SecureLink.objects.get(document=invoice)
     page = owner_client.get(reverse("customer-portal-access", args=[invoice.customer_id]))
     assert reverse("link-revoke", args=[link.pk]) in page.content.decode()
-    response = owner_client.post(reverse("link-revoke", args=[link.pk]))
+    response = owner_client.post(reverse("link-revoke", args=[link.pk]), CONFIRMED)
     assert response["Location"] == reverse("customer-portal-access", args=[invoice.customer_id])
     link.refresh_from_db()
     assert link.revoked_at is not None

@@ -8,6 +8,7 @@ from rest_framework.test import APIRequestFactory
 
 from solabooks.api.authentication import APIKeyAuthentication
 from solabooks.tenancy.models import ApiKey
+from tests.confirming import CONFIRMED
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_the_key_works_until_revoked(owner_client, org):
     raw_key = create(owner_client).context["new_key"].raw_key
     _, key = authenticate(raw_key)
     assert key.organization == org
-    response = owner_client.post(reverse("api-key-revoke", args=[key.pk]), follow=True)
+    response = owner_client.post(reverse("api-key-revoke", args=[key.pk]), CONFIRMED, follow=True)
     assert "revoked" in response.content.decode()
     key.refresh_from_db()
     assert key.revoked_at is not None
@@ -53,10 +54,10 @@ def test_the_key_works_until_revoked(owner_client, org):
 
 def test_revoking_twice_keeps_the_first_time(owner_client):
     key = create(owner_client).context["new_key"].api_key
-    owner_client.post(reverse("api-key-revoke", args=[key.pk]))
+    owner_client.post(reverse("api-key-revoke", args=[key.pk]), CONFIRMED)
     key.refresh_from_db()
     first = key.revoked_at
-    owner_client.post(reverse("api-key-revoke", args=[key.pk]))
+    owner_client.post(reverse("api-key-revoke", args=[key.pk]), CONFIRMED)
     key.refresh_from_db()
     assert key.revoked_at == first
 

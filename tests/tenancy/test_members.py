@@ -5,6 +5,7 @@ from solabooks.activity.services import Actor
 from solabooks.core.errors import DomainError
 from solabooks.tenancy.models import Membership, Role, User
 from solabooks.tenancy.services import add_member, change_member_role, remove_member
+from tests.confirming import CONFIRMED
 from tests.conftest import signed_in
 from tests.factories import TEST_PASSWORD, MembershipFactory, UserFactory
 
@@ -141,7 +142,9 @@ def test_bad_role_is_refused(owner_client, org, manager):
 
 def test_remove_a_member(owner_client, org, manager):
     member = membership_of(manager, org)
-    assert owner_client.post(reverse("member-remove", args=[member.pk])).status_code == 302
+    assert (
+        owner_client.post(reverse("member-remove", args=[member.pk]), CONFIRMED).status_code == 302
+    )
     assert not Membership.objects.filter(pk=member.pk).exists()
     assert User.objects.filter(pk=manager.pk).exists()
 
@@ -158,7 +161,7 @@ def test_the_last_owner_cannot_be_demoted(owner_client, org, owner):
 
 def test_the_last_owner_cannot_be_removed(owner_client, org, owner):
     member = membership_of(owner, org)
-    response = owner_client.post(reverse("member-remove", args=[member.pk]), follow=True)
+    response = owner_client.post(reverse("member-remove", args=[member.pk]), CONFIRMED, follow=True)
     assert any("only owner" in m for m in messages_of(response))
     assert Membership.objects.filter(pk=member.pk).exists()
 

@@ -7,11 +7,13 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 
 from solabooks.activity.services import Actor
+from solabooks.core.confirm import ask_first
 from solabooks.core.errors import DomainError
 from solabooks.customers.models import Customer
 from solabooks.tenancy.permissions import StaffViewMixin
 
 from .. import services
+from ..confirmations import disable_confirmation
 from ..forms import EnablePortalAccessForm
 
 
@@ -64,6 +66,12 @@ class ResendPortalSetupView(PortalAccessAction):
 
 
 class DisablePortalAccessView(PortalAccessAction):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        customer = Customer.objects.for_org(self.org).get_or_404(pk=pk)
+        confirmation = disable_confirmation(customer)
+        asked = ask_first(request, confirmation, cancel_url=portal_access_tab(customer))
+        return asked if asked is not None else super().post(request, pk)
+
     def act(self, customer: Customer, actor: Actor) -> str:
         services.disable_portal_access(customer=customer, actor=actor)
         return f"Portal access for {customer.name} is off. Open sessions end on their next request."

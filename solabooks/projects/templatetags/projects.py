@@ -32,3 +32,18 @@ def hours(value) -> str:
     if value in (None, ""):
         return "–"
     return format_hours(value)
+
+
+@register.simple_tag
+def time_entry_delete_confirmation(entry):
+    """What Delete says first (projects/confirmations.py)."""
+    from ..confirmations import time_entry_delete_confirmation as build
+
+    return build(entry)
+
+
+@register.simple_tag
+def withdraw_confirmation(approval_request):
+    from ..confirmations import withdraw_confirmation as build
+
+    return build(approval_request)

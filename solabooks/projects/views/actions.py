@@ -8,9 +8,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from solabooks.activity.services import Actor
+from solabooks.core.confirm import ask_first
 from solabooks.core.errors import DomainError
 
 from .. import approvals, invoicing, selectors, services, states
+from ..confirmations import time_entry_delete_confirmation, withdraw_confirmation
 from ..forms import InvoiceTimeForm, RequestApprovalForm, ShareForm, TimeEntryForm
 from .staff import ProjectMixin, members_of
 
@@ -56,8 +58,12 @@ class TimeDeleteView(ProjectMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        entry = self.get_entry()
+        confirmation = time_entry_delete_confirmation(entry)
+        if (asked := ask_first(request, confirmation, cancel_url=self.back().url)) is not None:
+            return asked
         try:
-            services.delete_time_entry(entry=self.get_entry(), actor=Actor.staff(request))
+            services.delete_time_entry(entry=entry, actor=Actor.staff(request))
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -138,9 +144,13 @@ class WithdrawRequestView(ProjectMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        approval_request = self.get_request()
+        confirmation = withdraw_confirmation(approval_request)
+        if (asked := ask_first(request, confirmation, cancel_url=self.back().url)) is not None:
+            return asked
         try:
             approvals.withdraw_approval_request(
-                approval_request=self.get_request(), actor=Actor.staff(request)
+                approval_request=approval_request, actor=Actor.staff(request)
             )
         except DomainError as error:
             messages.error(request, error.message)

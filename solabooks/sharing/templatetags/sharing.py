@@ -27,3 +27,18 @@ def customer_links(customer) -> dict:
         "active": list(selectors.active_customer_links(customer=customer)),
         "revocable": selectors.unrevoked_customer_links(customer=customer).count(),
     }
+
+
+@register.simple_tag
+def link_revoke_confirmation(link):
+    """What a link's Revoke says before it acts (sharing/confirmations.py)."""
+    from ..confirmations import link_revoke_confirmation as build
+
+    return build(link)
+
+
+@register.simple_tag
+def revoke_all_confirmation(customer):
+    from ..confirmations import revoke_all_confirmation as build
+
+    return build(customer)
