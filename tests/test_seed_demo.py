@@ -274,3 +274,12 @@ def test_the_demo_shows_overdue_invoices_on_the_dashboard(demo_mode):
     client.force_login(owner)
     html = client.get("/finance/").content.decode()
     assert "Overdue invoices" in html and re.search(r"Overdue · \d+ days", html)
+
+
+def test_the_demo_script_collects_static_files_before_seeding():
+    """Seeding renders PDFs (the accepted quotes' records), whose stylesheet is looked up in
+    the static files manifest: without it, ./scripts/demo failed on a fresh checkout."""
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "demo").read_text()
+    assert script.index("manage.py collectstatic") < script.index("manage.py seed_demo")
