@@ -148,6 +148,7 @@ def recent_activity(*, customer, limit: int = 10) -> list[Activity]:
             "document__number",
             "document__kind",
             "document__state",
+            "document__currency",
         )[:limit]
     )
 

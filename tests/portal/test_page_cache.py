@@ -116,7 +116,7 @@ def test_a_payment_shows_at_once_on_the_dashboard_and_the_list(portal, customer)
     assert "250.00 USD" in page(portal) and '"badge state-sent"' in page(portal, INVOICES)
     pay(invoice, "100.00")
     dashboard, invoices = page(portal), page(portal, INVOICES)
-    assert "150.00 USD" in dashboard and "Payment recorded" in dashboard
+    assert "150.00 USD" in dashboard and "Payment of 100.00 USD received" in dashboard
     assert '"badge state-partially_paid"' in invoices and "150.00" in invoices
     pay(invoice, "150.00")
     assert "Nothing to pay" in page(portal)

@@ -80,9 +80,27 @@ def test_dashboard_recent_activity_is_about_the_customers_documents_only(
     staff = Actor(type="staff", user=owner, label=owner.email, ip="10.1.2.3")
     draft = make_document(customer=customer, actor=staff)
     page = portal.get(DASHBOARD).content.decode()
-    assert "Payment recorded" in page and invoice.number in page
+    assert "Payment of 330.00 USD received" in page and invoice.number in page
     assert draft.number not in page
     assert owner.email not in page and "10.1.2.3" not in page  # nothing about the staff
+
+
+def test_dashboard_recent_activity_speaks_the_customers_words(portal, customer):
+    """Not the staff log's "Status changed": what happened, as the customer sees it."""
+    from solabooks.documents.services import transition_document
+    from solabooks.sharing.services import send_document
+
+    order = make_document(customer=customer, kind="sales_order")
+    send_document(document=order, actor=Actor.system())
+    transition_document(document=order, action="fulfil", actor=Actor.system())
+    quote = make_document(customer=customer, kind="quote")
+    transition_document(document=quote, action="mark_sent", actor=Actor.system())
+    transition_document(document=quote, action="mark_accepted", actor=Actor.system())
+    page = portal.get(DASHBOARD).content.decode()
+    assert "Status changed" not in page
+    assert "Sent to you" in page
+    assert "Now fulfilled" in page
+    assert "Now accepted" in page
 
 
 def test_a_reassigned_documents_history_leaves_with_it(portal, customer, other_customer):

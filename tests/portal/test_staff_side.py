@@ -15,6 +15,7 @@ from solabooks.portal.services import (
     on_customer_email_changed,
     resend_portal_setup,
 )
+from tests.confirming import CONFIRMED
 from tests.factories import CustomerFactory
 
 from .conftest import DASHBOARD, customer_browser, portal_link_in
@@ -177,7 +178,7 @@ def test_every_role_can_enable_resend_and_disable(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(action_url(customer, "resend"))
     assert len(mail.outbox) == 2
-    client.post(action_url(customer, "disable"))
+    client.post(action_url(customer, "disable"), CONFIRMED)
     page = client.get(panel_url(customer)).content.decode()
     assert "Disabled" in page and "Enable Portal Access again" in page
     access = PortalAccess.objects.get()

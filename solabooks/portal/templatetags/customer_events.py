@@ -1,0 +1,47 @@
+"""The portal dashboard's recent activity in the customer's words: "Sent to you", "Now
+paid", "Payment of 425.57 USD received", never the staff log's "Status changed"."""
+
+from django import template
+
+from solabooks.activity.models import Activity, Verb
+from solabooks.documents.models import State
+from solabooks.documents.overdue import CUSTOMER_LABELS
+
+register = template.Library()
+
+FIXED = {
+    Verb.SENT: "Sent to you",
+    Verb.VOIDED: "Cancelled",
+    Verb.QUOTE_ACCEPTED: "Accepted",
+    Verb.QUOTE_DECLINED: "Declined",
+    Verb.RECEIPT_ISSUED: "Receipt issued",
+    Verb.CREDIT_NOTE_ISSUED: "Credit note issued",
+}
+
+
+def _state_words(kind: str, state: str) -> str:
+    words = CUSTOMER_LABELS.get(kind, {}).get(state)
+    if words is None:
+        try:
+            words = State(state).label
+        except ValueError:
+            words = state
+    return words.lower()
+
+
+@register.filter
+def customer_event(item: Activity) -> str:
+    """One line of the customer's recent activity (the row's document is loaded)."""
+    details = item.details or {}
+    if item.verb == Verb.STATE_CHANGED:
+        target = details.get("to", "")
+        # Marked as sent by staff: for the customer it was sent to them, like a send.
+        if target == State.SENT:
+            return FIXED[Verb.SENT]
+        return f"Now {_state_words(item.document.kind, target)}"
+    if item.verb == Verb.PAYMENT_RECORDED:
+        amount = details.get("amount")
+        if amount:
+            return f"Payment of {amount} {item.document.currency} received"
+        return "Payment received"
+    return FIXED.get(item.verb, item.get_verb_display())
