@@ -259,6 +259,8 @@ def test_the_published_portal_account_signs_in(demo_mode):
     page = response.content.decode()
     assert "Harbor Lights Dental" in page
     assert "Sign out" in page
+    # Something to see: an overdue invoice to pay.
+    assert re.search(r"[\d,]+\.\d\d USD overdue", page)
 
 
 def test_the_demo_shows_overdue_invoices_on_the_dashboard(demo_mode):

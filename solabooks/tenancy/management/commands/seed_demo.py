@@ -113,7 +113,10 @@ PLAN = [
     Planned(4, Kind.INVOICE, 84, ("support",), "sent", by=2),  # overdue
     Planned(5, Kind.INVOICE, 75, ("website", "hosting"), "void", by=1),
     Planned(0, Kind.INVOICE, 62, ("laptop", "backup"), "sent", by=0),  # overdue
-    Planned(1, Kind.INVOICE, 55, ("support", "switch"), "paid", by=2, paid_fraction=D("1")),
+    # Overdue and partly paid: the demo portal account (Harbor Lights Dental) has it to pay.
+    Planned(
+        1, Kind.INVOICE, 55, ("support", "switch"), "partially_paid", by=2, paid_fraction=D("0.3")
+    ),
     Planned(2, Kind.INVOICE, 47, ("onsite",), "partially_paid", by=1, paid_fraction=D("0.5")),
     Planned(3, Kind.INVOICE, 40, ("support",), "sent", by=2),  # overdue
     Planned(4, Kind.INVOICE, 21, ("training", "laptop"), "sent", by=0),
