@@ -12,7 +12,6 @@ pixels, which is the same window at 400%. Both are tested.
 import datetime
 import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -35,7 +34,7 @@ from tests.factories import (
     make_project_with_time,
 )
 
-from .support import pdf_text
+from .support import AXE, axe_violations, pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +43,6 @@ SETUP_PATH = r"/finance/customer-portal/setup/[A-Za-z0-9_\-]+"
 PORTAL = "/finance/customer-portal/"
 PASSWORD = "violet-canyon-teapot-42"
 NEW_PASSWORD = "amber-falcon-orchard-31"
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 PHONE = {"viewport": {"width": 320, "height": 640}}
 ZOOM_200 = {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2}
@@ -390,19 +388,6 @@ def test_accept_and_decline_are_reachable_by_keyboard_in_order(customer_pages, n
     # The focused button is on screen and inside the 320 px window.
     box = page.get_by_role("button", name="Decline").bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 320
-
-
-def axe_violations(page: Page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        """async () => {
-          const result = await axe.run(document, {resultTypes: ['violations']});
-          return result.violations
-            .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => ({id: v.id, impact: v.impact, help: v.help,
-                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-        }"""
-    )
 
 
 def test_customer_pages_have_no_serious_accessibility_violations(

@@ -13,12 +13,10 @@ from solabooks.portal.accounts import complete_setup
 from solabooks.portal.services import enable_portal_access
 from tests.factories import make_document
 
-from .support import make_staff_member, sign_in_staff
+from .support import AXE, axe_violations, make_staff_member, sign_in_staff
 from .test_every_customer_can_act import (
-    AXE,
     PASSWORD,
     SETUP_PATH,
-    axe_violations,
     business_and_customer,
     emailed_link,
     sideways_overflow,

@@ -28,8 +28,8 @@ from tests.factories import (
     make_project_with_time,
 )
 
-from .support import make_staff_member, sign_in_staff
-from .test_every_customer_can_act import AXE, SETUP_PATH, axe_violations, sideways_overflow
+from .support import AXE, axe_violations, make_staff_member, sign_in_staff
+from .test_every_customer_can_act import SETUP_PATH, sideways_overflow
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,6 @@ must be the numbers the server saves, to the minor unit), adding and removing ro
 editor without JavaScript, Download PDF and Print on the document page, and the dialogs
 destructive buttons open first (keyboard: Escape cancels and focus goes back)."""
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from solabooks.portal.services import enable_portal_access
 from solabooks.tenancy.models import Membership
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 
-from .support import make_staff_member, sign_in_staff
+from .support import assert_accessible, make_staff_member, sign_in_staff
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}}
 WINDOWS = {"1280": DESKTOP, "390": PHONE}
@@ -40,24 +38,6 @@ def staff_page(new_context, live_server, owner, *, label: str, **options) -> Pag
     page = new_context(label, **options).new_page()
     sign_in_staff(page, live_server.url, owner)
     return page
-
-
-def axe_violations(page: Page) -> list[dict]:
-    if not AXE.exists():
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail(f"{AXE} is missing: scripts/test installs it")
-        pytest.skip(f"{AXE} is missing")
-    # Evaluated through the DevTools protocol, which the page's CSP (no inline scripts)
-    # does not govern, so the page under test keeps its real CSP.
-    page.evaluate(AXE.read_text() + "\n;undefined")
-    return page.evaluate(
-        """async () => {
-          const result = await axe.run(document, {resultTypes: ['violations']});
-          return result.violations
-            .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => ({id: v.id, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-        }"""
-    )
 
 
 def fill_line(page: Page, index: int, description: str, quantity: str, price: str, rate: str):
@@ -130,7 +110,7 @@ def test_totals_update_while_typing_and_match_what_the_server_saves(
     mistake.get_by_role("button", name="Remove line").click()
     expect(mistake).to_be_hidden()
     assert shown_totals(page) == (subtotal, tax, total)
-    assert axe_violations_ok(page)
+    assert_accessible(page)
 
     page.get_by_role("button", name="Create invoice").click()
     expect(page.get_by_role("heading", name="Invoice INV-0001")).to_be_visible()
@@ -147,12 +127,6 @@ def test_totals_update_while_typing_and_match_what_the_server_saves(
     # The edit page shows the same totals, from the server and after the script ran.
     page.goto(f"{live_server.url}{reverse('document-edit', args=[document.pk])}")
     assert shown_totals(page) == (subtotal, tax, total)
-
-
-def axe_violations_ok(page: Page) -> bool:
-    violations = axe_violations(page)
-    assert not violations, violations
-    return True
 
 
 def test_the_editor_works_without_javascript(business, live_server, new_context, screenshot):
@@ -231,7 +205,7 @@ def test_void_asks_in_a_dialog_that_escape_cancels(
     expect(dialog).to_contain_text("Credit note CN-0001 will be issued to Jane's Bakery")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     screenshot(page, f"void-dialog-{window}")
-    assert axe_violations_ok(page)
+    assert_accessible(page)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(void).to_be_focused()
@@ -305,7 +279,7 @@ def test_disable_portal_access_asks_in_a_dialog(business, live_server, new_conte
     dialog = page.get_by_role("dialog", name=f"Disable portal access for {customer.name}?")
     expect(dialog).to_contain_text("their open sessions end on their next request")
     screenshot(page, "disable-dialog-390")
-    assert axe_violations_ok(page)
+    assert_accessible(page)
     page.keyboard.press("Escape")
     expect(disable).to_be_focused()
     assert PortalAccess.objects.for_customer(customer).get().state != "disabled"

@@ -6,7 +6,6 @@
   dashboard.
 """
 
-import os
 import re
 
 import pytest
@@ -15,8 +14,8 @@ from playwright.sync_api import Page, expect
 from solabooks.activity.models import Activity, ActorType, Verb
 from solabooks.activity.services import Actor
 from solabooks.sharing.services import send_document
-from tests.browser.support import make_staff_member, sign_in_staff
-from tests.browser.test_every_customer_can_act import AXE, LINK_PATH, axe_violations
+from tests.browser.support import assert_accessible, make_staff_member, sign_in_staff
+from tests.browser.test_every_customer_can_act import LINK_PATH
 from tests.factories import CustomerFactory, OrganizationFactory, make_document
 
 pytestmark = pytest.mark.browser
@@ -44,14 +43,6 @@ def pacific_business():
 def no_sideways_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"page is {width}px wide"
-
-
-def check_axe(page: Page) -> None:
-    if not AXE.exists():
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail(f"{AXE} is missing")
-        pytest.skip(f"{AXE} is missing")
-    assert axe_violations(page) == []
 
 
 def test_times_and_the_activity_timeline(
@@ -85,7 +76,7 @@ def test_times_and_the_activity_timeline(
     wide.goto(link)
     expect(wide.get_by_text("This secure link works until")).to_have_text(PACIFIC)
     screenshot(wide, "link-page-1280")
-    check_axe(wide)
+    assert_accessible(wide)
 
     for label, options in (("1280", {}), ("390", PHONE)):
         page = new_context(f"staff-{label}", bypass_csp=True, **options).new_page()
@@ -107,7 +98,7 @@ def test_times_and_the_activity_timeline(
         expect(raw).to_have_text(CHROME_MAC)
         no_sideways_scroll(page)
         screenshot(page, f"document-activity-{label}")
-        check_axe(page)
+        assert_accessible(page)
 
         page.goto(f"{live_server.url}/finance/")
         dashboard = page.locator("ul.activity")
@@ -115,7 +106,7 @@ def test_times_and_the_activity_timeline(
         expect(dashboard).not_to_contain_text("Signed in to the customer portal")
         no_sideways_scroll(page)
         screenshot(page, f"dashboard-{label}")
-        check_axe(page)
+        assert_accessible(page)
 
         page.goto(f"{live_server.url}/finance/customers/{customer.pk}/activity/")
         expect(page.locator("ul.activity")).to_contain_text(
@@ -123,7 +114,7 @@ def test_times_and_the_activity_timeline(
         )
         no_sideways_scroll(page)
         screenshot(page, f"customer-activity-{label}")
-        check_axe(page)
+        assert_accessible(page)
 
         page.goto(f"{live_server.url}/finance/customers/{customer.pk}/portal-access/")
         links = page.locator(".customer-links-panel")
@@ -166,7 +157,7 @@ def test_the_time_zone_setting_is_grouped_and_filterable(
         expect(page.locator(".messages")).to_have_count(0)
         no_sideways_scroll(page)
         screenshot(page, f"settings-zone-filter-{label}")
-        check_axe(page)
+        assert_accessible(page)
         if label == "1280":
             page.get_by_role("button", name="Save settings").click()
             expect(page.locator(".messages")).to_contain_text("Settings saved.")
