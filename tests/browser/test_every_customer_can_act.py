@@ -10,7 +10,6 @@ pixels, which is the same window at 400%. Both are tested.
 """
 
 import datetime
-import os
 from decimal import Decimal
 
 import pytest
@@ -34,7 +33,7 @@ from tests.factories import (
     make_project_with_time,
 )
 
-from .support import AXE, axe_violations, pdf_text
+from .support import axe_violations, need_axe, pdf_text
 
 pytestmark = pytest.mark.browser
 
@@ -393,11 +392,7 @@ def test_accept_and_decline_are_reachable_by_keyboard_in_order(customer_pages, n
 def test_customer_pages_have_no_serious_accessibility_violations(
     customer_pages, live_server, new_context
 ):
-    if not AXE.exists():
-        message = f"{AXE} is missing: scripts/test installs it (npm ci in tests/browser/axe)"
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail(message)
-        pytest.skip(message)
+    need_axe()
     # axe-core is injected as a script, which the pages' own CSP rightly refuses.
     signed_out = new_context("axe-out", bypass_csp=True, **PHONE).new_page()
     signed_in = new_context("axe-in", bypass_csp=True, **PHONE).new_page()

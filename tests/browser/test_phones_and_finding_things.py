@@ -10,7 +10,6 @@ document.
 """
 
 import datetime
-import os
 from decimal import Decimal
 
 import pytest
@@ -28,7 +27,7 @@ from tests.factories import (
     make_project_with_time,
 )
 
-from .support import AXE, axe_violations, make_staff_member, sign_in_staff
+from .support import axe_violations, make_staff_member, need_axe, sign_in_staff
 from .test_every_customer_can_act import SETUP_PATH, sideways_overflow
 
 pytestmark = pytest.mark.browser
@@ -280,11 +279,7 @@ def test_the_header_search_finds_customers_and_documents(business, live_server, 
 
 @pytest.mark.parametrize("window", [PHONE, DESKTOP], ids=["390", "1280"])
 def test_no_serious_accessibility_violations(business, live_server, new_context, window):
-    if not AXE.exists():
-        message = f"{AXE} is missing: scripts/test installs it (npm ci in tests/browser/axe)"
-        if os.environ.get("CI") in ("true", "1"):
-            pytest.fail(message)
-        pytest.skip(message)
+    need_axe()
     staff = new_context("axe-staff", bypass_csp=True, **window).new_page()
     sign_in_staff(staff, live_server.url, business["staff"])
     portal = new_context("axe-portal", bypass_csp=True, **window).new_page()

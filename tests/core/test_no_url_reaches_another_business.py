@@ -19,6 +19,7 @@ from solabooks.documents.services import transition_document
 from solabooks.sharing.services import issue_link
 from solabooks.tenancy.models import ApiKey, Membership
 from solabooks.tenancy.services import create_api_key
+from tests.confirming import CONFIRMED
 from tests.documents.helpers import document_post
 from tests.factories import (
     MembershipFactory,
@@ -199,7 +200,8 @@ def body_for(url, *, customer, user, objects: dict) -> dict:
     """The POST body of `url`, with MINE (our customer), ME (the signed-in user) and ENTRY
     (the first time entry of `objects`) filled in."""
     fill = {"MINE": customer.pk, "ME": user.pk, "ENTRY": objects["time_entry"][0].pk}
-    data = POST_BODIES.get(url.name, {})
+    # Confirmed, as the page's dialog posts it: a destructive action acts, never only asks.
+    data = {**POST_BODIES.get(url.name, {}), **CONFIRMED}
     return {k: str(fill[v]) if v in fill else v for k, v in data.items()}
 
 

@@ -293,6 +293,18 @@ class FailingBackend:
 # --- Rendering before the lock ------------------------------------------------------------
 
 
+def decide(quote, decision: str = "accept", **changes):
+    """The service call a customer's Accept (or Decline) makes, with `changes` to its input."""
+    options = {
+        "signer_name": "Jane Baker" if decision == "accept" else "",
+        "reason": "" if decision == "accept" else "Too dear",
+        "seen_version": quote.content_version,
+        "actor": Actor.system(),
+        **changes,
+    }
+    return decide_quote(document=quote, decision=decision, **options)
+
+
 def stored_acceptance_files(organization_id: int) -> set[str]:
     storage = private_storage()
     directory = f"acceptances/{organization_id}"
@@ -315,14 +327,7 @@ def test_the_proof_is_rendered_before_the_transaction(customer, monkeypatch):
         return render(record, quote=quote)
 
     monkeypatch.setattr(acceptance, "render_certificate", spying_render)
-    decide_quote(
-        document=quote,
-        decision="accept",
-        signer_name="Jane Baker",
-        reason="",
-        seen_version=quote.content_version,
-        actor=Actor.system(),
-    )
+    decide(quote)
     assert in_transaction == [False]
     record = AcceptanceRecord.objects.get(document=quote)
     assert stored_acceptance_files(quote.organization_id) == {
@@ -348,14 +353,7 @@ def test_a_change_while_rendering_renders_again_under_the_lock(
 
     monkeypatch.setattr(quote_decisions, "prepare_acceptance", prepare_then_rename)
     with django_capture_on_commit_callbacks(execute=True):
-        decide_quote(
-            document=quote,
-            decision="accept",
-            signer_name="Jane Baker",
-            reason="",
-            seen_version=quote.content_version,
-            actor=Actor.system(),
-        )
+        decide(quote)
     record = AcceptanceRecord.objects.get(document=quote)
     assert "Renamed Meanwhile Ltd" in text_of(acceptance_file(record, "pdf"))
     assert "Renamed Meanwhile Ltd" in text_of(acceptance_file(record, "certificate"))
@@ -375,26 +373,12 @@ def test_a_decision_refused_under_the_lock_leaves_no_files(sent_quote, monkeypat
     def prepare_then_lose(**kwargs):
         prepared = prepare(**kwargs)
         assert stored_acceptance_files(quote.organization_id) == set(prepared.written)
-        decide_quote(
-            document=quote,
-            decision="decline",
-            signer_name="",
-            reason="Too dear",
-            seen_version=quote.content_version,
-            actor=Actor.system(),
-        )
+        decide(quote, "decline")
         return prepared
 
     monkeypatch.setattr(quote_decisions, "prepare_acceptance", prepare_then_lose)
     with pytest.raises(DomainError):
-        decide_quote(
-            document=quote,
-            decision="accept",
-            signer_name="Jane Baker",
-            reason="",
-            seen_version=quote.content_version,
-            actor=Actor.system(),
-        )
+        decide(quote)
     assert not AcceptanceRecord.objects.filter(document=quote).exists()
     assert stored_acceptance_files(quote.organization_id) == set()
 
@@ -407,12 +391,5 @@ def test_a_refused_accept_renders_nothing(sent_quote, monkeypatch):
     monkeypatch.setattr(acceptance, "render_certificate", lambda *a, **k: pytest.fail("rendered"))
     for name, version in (("", quote.content_version), ("Jane", quote.content_version + 1)):
         with pytest.raises(DomainError):
-            decide_quote(
-                document=quote,
-                decision="accept",
-                signer_name=name,
-                reason="",
-                seen_version=version,
-                actor=Actor.system(),
-            )
+            decide(quote, signer_name=name, seen_version=version)
     assert stored_acceptance_files(quote.organization_id) == set()
