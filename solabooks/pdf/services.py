@@ -159,6 +159,24 @@ def render_document_pdf(*, document) -> bytes:
     return rendered.write_pdf(pdf_variant=pdfa.PDF_VARIANT, attachments=[attachment])
 
 
+# Every column pdf_fingerprint reads, by model. A lean instance (a link's, read with only
+# the columns a cached download needs: sharing.selectors) must carry them all, or each read
+# is a query of its own on every download; tests/pdf/test_fingerprint_columns.py holds the
+# two together.
+FINGERPRINT_COLUMNS = {
+    "document": ("id", "kind", "state", "content_version", "amount_paid", "due_date"),
+    "organization": (
+        *("id", "branding_version", "name", "address", "reply_to_email", "brand_colour"),
+        *("time_zone", "logo", "paper_size", "legal_name", "vat_id", "registration_id"),
+        *("country", "postcode", "city", "iban", "bic"),
+    ),
+    "customer": (
+        *("id", "name", "billing_address", "country", "postcode", "city", "vat_id"),
+        *("buyer_reference", "email"),
+    ),
+}
+
+
 def pdf_fingerprint(document) -> str:
     """What the PDF depends on. Any change gives a new cache file."""
     organization, customer = document.organization, document.customer

@@ -18,6 +18,7 @@ from solabooks.core.prepared import (
 from solabooks.customers.models import Customer
 from solabooks.documents.models import Document, Kind
 from solabooks.documents.states import DEAD_STATES
+from solabooks.pdf.services import FINGERPRINT_COLUMNS
 from solabooks.projects.models import ApprovalRequest, Project
 from solabooks.tenancy.models import Organization
 
@@ -117,19 +118,18 @@ _LINK_COLUMNS: RelatedColumns = (
         "organization__",
         attnames_of(
             Organization,
-            *("id", "name", "address", "reply_to_email", "brand_colour", "logo"),
-            *("branding_version", "allow_portal_setup_from_link", "data_version"),
-            "time_zone",  # the business's today: what is overdue
+            *FINGERPRINT_COLUMNS["organization"],
+            *("allow_portal_setup_from_link", "data_version"),
         ),
     ),
-    (Customer, "customer__", attnames_of(Customer, "id", "name", "billing_address")),
+    (Customer, "customer__", attnames_of(Customer, *FINGERPRINT_COLUMNS["customer"])),
     (
         Document,
         "document__",
         attnames_of(
             Document,
-            *("id", "organization_id", "customer_id", "kind", "state", "number"),
-            *("content_version", "amount_paid", "viewed_at"),
+            *FINGERPRINT_COLUMNS["document"],
+            *("organization_id", "customer_id", "number", "viewed_at"),
         ),
     ),
 )
