@@ -96,7 +96,12 @@ def test_dashboard_recent_activity_speaks_the_customers_words(portal, customer):
     quote = make_document(customer=customer, kind="quote")
     transition_document(document=quote, action="mark_sent", actor=Actor.system())
     transition_document(document=quote, action="mark_accepted", actor=Actor.system())
+    big = make_document(
+        customer=customer, state="sent", lines=[LineInput("Fit-out", Decimal("1"), Decimal("1150"))]
+    )
+    pay(big)
     page = portal.get(DASHBOARD).content.decode()
+    assert "Payment of 1,150.00 USD received" in page
     assert "Status changed" not in page
     assert "Sent to you" in page
     assert "Now fulfilled" in page

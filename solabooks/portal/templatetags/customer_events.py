@@ -6,6 +6,7 @@ from django import template
 from solabooks.activity.models import Activity, Verb
 from solabooks.documents.models import State
 from solabooks.documents.overdue import CUSTOMER_LABELS
+from solabooks.documents.templatetags.money import money
 
 register = template.Library()
 
@@ -42,6 +43,7 @@ def customer_event(item: Activity) -> str:
     if item.verb == Verb.PAYMENT_RECORDED:
         amount = details.get("amount")
         if amount:
-            return f"Payment of {amount} {item.document.currency} received"
+            currency = item.document.currency
+            return f"Payment of {money(amount, currency)} {currency} received"
         return "Payment received"
     return FIXED.get(item.verb, item.get_verb_display())
