@@ -37,8 +37,8 @@ from solabooks.core.prepared import (
     concrete_attnames,
     instances_from_db,
 )
-from solabooks.documents.models import OPEN_INVOICE_STATES, Document, Kind, State
-from solabooks.documents.overdue import days_overdue_of
+from solabooks.documents.models import Document, State
+from solabooks.documents.overdue import days_overdue_of, overdue_on
 from solabooks.sharing.selectors import link_state
 from solabooks.tenancy.versions import version_key
 
@@ -92,19 +92,17 @@ def _page(
     number: str,
     offset: int,
     limit: int,
-    overdue_on: datetime.date | None = None,
+    overdue_day: datetime.date | None = None,
 ):
     """One page of the list, each row ending with the list's row count: an uncorrelated
     scalar subquery, which both databases run once per statement, so the page and its
-    count take one round trip instead of two. `overdue_on`: only invoices overdue on that
+    count take one round trip instead of two. `overdue_day`: only invoices overdue on that
     day (documents/overdue.py: open, due before it)."""
     documents = _documents(organization_id, filters)
     if number:
         documents = documents.filter(number__icontains=number)
-    if overdue_on is not None:
-        documents = documents.filter(
-            kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=overdue_on
-        )
+    if overdue_day is not None:
+        documents = documents.filter(overdue_on(overdue_day))
     count = documents.order_by().values("organization").annotate(n=Count("id")).values("n")
     return (
         documents.annotate(list_count=Subquery(count))
@@ -176,9 +174,9 @@ class DocumentList:
         """The page's rows and the list's row count (None when the page is empty: it is
         past the end, or the list is empty)."""
         if self.number or self.overdue:
-            overdue_on = (today or self.organization.today()) if self.overdue else None
+            overdue_day = (today or self.organization.today()) if self.overdue else None
             rows = list(
-                _page(self.organization_id, self.values, self.number, offset, limit, overdue_on)
+                _page(self.organization_id, self.values, self.number, offset, limit, overdue_day)
             )
         else:
             rows = _PAGES.get(self.columns, offset, limit).rows(

@@ -14,6 +14,8 @@ Customers see states in their own words (`customer_state_label`): "Due", "Overdu
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from .models import OPEN_INVOICE_STATES, Document, Kind, State
 
 
@@ -25,6 +27,11 @@ def days_overdue_of(
     if kind != Kind.INVOICE or state not in OPEN_INVOICE_STATES or due_date is None:
         return 0
     return max((today - due_date).days, 0)
+
+
+def overdue_on(today: datetime.date) -> Q:
+    """The same rule as a filter: invoices open on `today` and due before it."""
+    return Q(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=today)
 
 
 def days_overdue(document: Document, today: datetime.date) -> int:

@@ -16,6 +16,7 @@ from .models import (
     PaymentAllocation,
     State,
 )
+from .overdue import overdue_on
 
 
 def receivables_by_currency(*, organization, customer=None) -> list[dict]:
@@ -57,7 +58,7 @@ def overdue_invoices(*, organization, limit: int = 5) -> list[Document]:
     few rows, read from the open invoices' index."""
     return list(
         Document.objects.for_org(organization)
-        .filter(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today())
+        .filter(overdue_on(organization.today()))
         .select_related("customer")
         .order_by("due_date", "sequence")[:limit]
     )
@@ -136,9 +137,7 @@ def document_list(
     if number:
         documents = documents.filter(number__icontains=number)
     if overdue:
-        documents = documents.filter(
-            state__in=OPEN_INVOICE_STATES, due_date__lt=organization.today()
-        )
+        documents = documents.filter(overdue_on(organization.today()))
     return documents
 
 

@@ -9,14 +9,13 @@ from django.db.models import Count, QuerySet, Sum
 
 from solabooks.activity.models import Activity, Verb
 from solabooks.documents.models import (
-    OPEN_INVOICE_STATES,
     STATES_BY_KIND,
     Document,
     Kind,
     Payment,
     State,
 )
-from solabooks.documents.overdue import customer_state_choices
+from solabooks.documents.overdue import customer_state_choices, overdue_on
 from solabooks.projects.models import ApprovalRequest, Project, TimeEntry
 from solabooks.projects.selectors import (
     AMOUNT,
@@ -78,9 +77,7 @@ def document_list(
     `state` OVERDUE: open invoices due before `today` (the business's)."""
     documents = customer_documents(customer=customer).filter(kind=kind)
     if state == OVERDUE:
-        documents = documents.filter(
-            kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=today
-        )
+        documents = documents.filter(overdue_on(today))
     elif state:
         documents = documents.filter(state=state)
     return documents
