@@ -77,16 +77,19 @@ CUSTOMER_LABELS = {
 }
 
 
+def customer_state_words(kind: str, state: str) -> str:
+    """A stored state in the customer's words (not overdue: that depends on the day)."""
+    return CUSTOMER_LABELS.get(kind, {}).get(state) or State(state).label
+
+
 def customer_state_label(document: Document, today: datetime.date) -> StateLabel:
     """What the customer sees (link page, portal, PDF): "Due", "Overdue", "Paid"…; the days
     are left out, as a PDF keeps its words for days."""
     if is_overdue(document, today):
         return StateLabel("Overdue", "overdue")
-    labels = CUSTOMER_LABELS.get(document.kind, {})
-    return StateLabel(labels.get(document.state, document.get_state_display()), document.state)
+    return StateLabel(customer_state_words(document.kind, document.state), document.state)
 
 
 def customer_state_choices(kind: str, states: list[str]) -> list[tuple[str, str]]:
     """The portal's status filter in the customer's words."""
-    labels = CUSTOMER_LABELS.get(kind, {})
-    return [(state, labels.get(state, State(state).label)) for state in states]
+    return [(state, customer_state_words(kind, state)) for state in states]

@@ -5,7 +5,7 @@ from django import template
 
 from solabooks.activity.models import Activity, Verb
 from solabooks.documents.models import State
-from solabooks.documents.overdue import CUSTOMER_LABELS
+from solabooks.documents.overdue import customer_state_words
 from solabooks.documents.templatetags.money import money
 
 register = template.Library()
@@ -20,16 +20,6 @@ FIXED = {
 }
 
 
-def _state_words(kind: str, state: str) -> str:
-    words = CUSTOMER_LABELS.get(kind, {}).get(state)
-    if words is None:
-        try:
-            words = State(state).label
-        except ValueError:
-            words = state
-    return words.lower()
-
-
 @register.filter
 def customer_event(item: Activity) -> str:
     """One line of the customer's recent activity (the row's document is loaded)."""
@@ -39,7 +29,9 @@ def customer_event(item: Activity) -> str:
         # Marked as sent by staff: for the customer it was sent to them, like a send.
         if target == State.SENT:
             return FIXED[Verb.SENT]
-        return f"Now {_state_words(item.document.kind, target)}"
+        if target not in State.values:
+            return item.get_verb_display()
+        return f"Now {customer_state_words(item.document.kind, target).lower()}"
     if item.verb == Verb.PAYMENT_RECORDED:
         amount = details.get("amount")
         if amount:
