@@ -14,6 +14,7 @@ from solabooks.customers.models import Customer
 # The line items have their own module; the pages and the lint tests find them here too.
 from .line_forms import LineForm, LineFormSet, line_initial  # noqa: F401
 from .models import STATES_BY_KIND, Document, Kind, PaymentMethod
+from .overdue import OVERDUE
 
 MAX_TEXT = 5000  # notes and terms: generous, but a form post is not a place for a novel
 # Dates outside these years are typos (and 9999-12-31 + 30 days would not even exist).
@@ -50,10 +51,6 @@ def customer_filter_field(organization) -> forms.ModelChoiceField:
     """`?customer=<id>` on a list (links from a customer's page keep it): a hidden input, not
     a select of every customer, so a list page costs the same with 5 or 50,000 customers."""
     return customer_field(organization, required=False, widget=forms.HiddenInput)
-
-
-# The State filter's choice for overdue invoices (it is not a State: see overdue.py).
-OVERDUE = "overdue"
 
 
 class CustomerSelect(forms.Select):

@@ -29,6 +29,10 @@ def days_overdue_of(
     return max((today - due_date).days, 0)
 
 
+# The state filters' choice for overdue invoices (staff list, portal): shown, never stored.
+OVERDUE = "overdue"
+
+
 def overdue_on(today: datetime.date) -> Q:
     """The same rule as a filter: invoices open on `today` and due before it."""
     return Q(kind=Kind.INVOICE, state__in=OPEN_INVOICE_STATES, due_date__lt=today)

@@ -15,7 +15,7 @@ from solabooks.documents.models import (
     Payment,
     State,
 )
-from solabooks.documents.overdue import customer_state_choices, overdue_on
+from solabooks.documents.overdue import OVERDUE, customer_state_choices, overdue_on
 from solabooks.projects.models import ApprovalRequest, Project, TimeEntry
 from solabooks.projects.selectors import (
     AMOUNT,
@@ -52,10 +52,6 @@ CUSTOMER_VISIBLE_VERBS = (
 
 def customer_states(kind: str) -> list[State]:
     return [state for state in STATES_BY_KIND[kind] if state != State.DRAFT]
-
-
-# The Status filter's choice for overdue invoices: shown, never stored (documents/overdue.py).
-OVERDUE = "overdue"
 
 
 def customer_status_choices(kind: str) -> list[tuple[str, str]]:
