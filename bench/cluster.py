@@ -318,7 +318,7 @@ def production_env(var_dir: Path, *, lb_port: int, sink_port: int, store_port: i
         BASE_URL=f"http://127.0.0.1:{lb_port}",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         TRUSTED_PROXIES="127.0.0.1/32",
-        EMAIL_URL=f"smtp://127.0.0.1:{sink_port}?timeout=5",
+        EMAIL_URL=f"smtp://127.0.0.1:{sink_port}?timeout=3",
         DEFAULT_FROM_EMAIL="billing@solabooks.test",
         OUTBOX_LEASE_SECONDS="60",
         FILE_STORAGE="s3",
