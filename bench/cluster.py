@@ -213,14 +213,16 @@ class Cluster:
         service.started_at = time.time()
         service.due_at = None
 
-    def start_all(self) -> None:
+    def start_all(self, names: set[str] | None = None) -> None:
+        """Start the named services (all that are not running yet without a name)."""
         for service in self.services:
+            if service.process is not None or (names is not None and service.name not in names):
+                continue
             self.start(service)
             if service.port is not None and service.name != "haproxy":
                 wait_for_port(service, timeout=90)
             if service.name.startswith("app"):
                 wait_for_http(f"http://127.0.0.1:{service.port}{HEALTH}", timeout=90)
-        wait_for_http(f"http://127.0.0.1:{self.lb_port}{HEALTH}", timeout=30)
         self.write_state()
 
     def supervise(self) -> None:
@@ -448,8 +450,11 @@ def main() -> int:
     cluster.configure()
     signal.signal(signal.SIGTERM, interrupt)  # `scripts/cluster stop`: same as Ctrl-C
     try:
+        # Files and mail first: migrations and the seed store files and send email.
+        cluster.start_all({"object-store", "smtp-sink"})
         cluster.prepare_database()
         cluster.start_all()
+        wait_for_http(f"http://127.0.0.1:{cluster.lb_port}{HEALTH}", timeout=30)
         print_ready(cluster)
         cluster.supervise()
     except KeyboardInterrupt:
