@@ -182,7 +182,8 @@ class Browser:
     def submit(
         self, page: Response, *, step: str, action: str = "", op: str = "", **values
     ) -> Response:
-        """Post the page's form whose action contains `action` (and whose hidden "op" is
+        """Post the page's form whose action contains `action` (no action: the form that
+        posts back to its page; and whose hidden "op" is
         `op`, when given), with its own fields (hidden CSRF token included) and `values` on
         top ("__" in a name stands for "-"); None removes a field."""
         form = find_form(page.text, action, op=op)
@@ -277,7 +278,10 @@ def find_form(html: str, action_contains: str = "", *, op: str = "") -> Form | N
     parser = _FormParser()
     parser.feed(html)
     for form in parser.forms:
-        if form.method != "post" or action_contains not in form.action:
+        if form.method != "post":
+            continue
+        # "": a form that posts back to its page (no action); else a part of the action.
+        if (action_contains not in form.action) if action_contains else form.action:
             continue
         if not op or form.values().get("op") == op:
             return form

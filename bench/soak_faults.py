@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -75,7 +76,11 @@ class Faults:
         portal = Browser(self.world.url, self.recorder, "sentinel")
         page = portal.get("/finance/customer-portal/login", step="portal login form")
         signed = portal.submit(
-            page, step="portal sign-in", email=PORTAL_ACCOUNT, password=DEMO_PASSWORD
+            page,
+            step="portal sign-in",
+            action="customer-portal/login",
+            email=PORTAL_ACCOUNT,
+            password=DEMO_PASSWORD,
         )
         if not ok or signed.status != 302:
             raise SystemExit("The soak could not open its sentinel sessions.")
@@ -176,13 +181,7 @@ class Faults:
         window = Window("PostgreSQL restarted", time.time())
         self.windows.append(window)
         command = os.environ.get("SOAK_PG_RESTART") or default_pg_restart()
-        finished = subprocess.run(
-            command,
-            shell=True,
-            capture_output=True,
-            text=True,  # noqa: S602
-            timeout=120,
-        )
+        finished = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=120)
         self.log(window, f"`{command}` -> {finished.returncode} {finished.stderr.strip()[:200]}")
         self.close_window(window)
 

@@ -149,7 +149,11 @@ def portal_journey(world: World, browser: Browser) -> None:
     """The portal customer signs in and reads their documents."""
     page = browser.get("/finance/customer-portal/login", step="portal login form")
     answer = browser.submit(
-        page, step="portal sign-in", email=PORTAL_ACCOUNT, password=DEMO_PASSWORD
+        page,
+        step="portal sign-in",
+        action="customer-portal/login",
+        email=PORTAL_ACCOUNT,
+        password=DEMO_PASSWORD,
     )
     if answer.status != 302:
         return
@@ -221,7 +225,7 @@ def make_api_key(world: World) -> None:
     if not ok:
         raise SystemExit("The soak could not sign in as the demo owner.")
     page = browser.get("/finance/settings/api-keys/", step="api keys")
-    answer = browser.submit(page, step="create api key", action="api-keys", name="Soak")
+    answer = browser.submit(page, step="create api key", name="Soak")
     if answer.status == 302:
         answer = browser.get(answer.location, step="api keys")
     match = re.search(r'id="new-api-key"[^>]*value="([^"]+)"', answer.text)
