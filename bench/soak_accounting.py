@@ -30,12 +30,16 @@ def requests_summary(recorder: Recorder, faults: Faults, load: tuple[float, floa
     by_journey: dict[str, list] = defaultdict(list)
     outside = []
     inside: Counter = Counter()
+    refused: Counter = Counter()  # 4xx answers by step, for reading (not a failure in itself)
     for sample in recorder.samples:
         by_status[str(sample.status)] += 1
         if load[0] <= sample.at <= load[1]:
             by_journey[sample.journey].append(sample)
+        if 400 <= sample.status < 500 and sample.journey != "brute force":
+            refused[f"{sample.journey} / {sample.step}: {sample.status}"] += 1
         if sample.status == 0 or sample.status >= 500:
-            window = next((w for w in faults.windows if w.covers(sample.at)), None)
+            ended = sample.at + sample.seconds
+            window = next((w for w in faults.windows if w.covers(sample.at, ended)), None)
             if window is None:
                 outside.append(
                     f"{time.strftime('%H:%M:%S', time.localtime(sample.at))} {sample.journey}"
@@ -62,6 +66,7 @@ def requests_summary(recorder: Recorder, faults: Faults, load: tuple[float, floa
         "errors_inside_fault_windows": dict(inside),
         "errors_outside_fault_windows": outside[:50],
         "errors_outside_count": len(outside),
+        "refused_by_step": dict(refused.most_common()),
     }
 
 

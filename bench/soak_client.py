@@ -19,6 +19,8 @@ from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit
 
 TIMEOUT = 30
+# What a request on a kept-alive connection that the other side closed meanwhile raises.
+RETRYABLE_ON_REUSED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 _addresses = itertools.count(10)
 
@@ -125,7 +127,16 @@ class Browser:
             sent_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started, clock = time.time(), time.monotonic()
         try:
-            response = self._send(method, target, body, sent_headers)
+            try:
+                reused = self.connection is not None
+                response = self._send(method, target, body, sent_headers)
+            except RETRYABLE_ON_REUSED:
+                # A kept-alive connection the proxy closed while idle: browsers send the
+                # request again on a new connection, and so do we (once).
+                self.close()
+                if not reused:
+                    raise
+                response = self._send(method, target, body, sent_headers)
         except (OSError, http.client.HTTPException) as error:
             self.close()
             self.recorder.add(

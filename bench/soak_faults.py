@@ -33,8 +33,9 @@ class Window:
     notes: list[str] = field(default_factory=list)
     sentinels_after: dict = field(default_factory=dict)
 
-    def covers(self, moment: float) -> bool:
-        return self.started <= moment <= (self.ended or time.time()) + GRACE
+    def covers(self, start: float, end: float) -> bool:
+        """Whether a request that ran from `start` to `end` overlaps the window."""
+        return self.started <= end and start <= (self.ended or time.time()) + GRACE
 
 
 class Faults:
