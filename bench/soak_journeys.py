@@ -68,10 +68,22 @@ class World:
             return self.quote_links.pop() if self.quote_links else None
 
 
+def expect(browser: Browser, response: Response, *statuses: int) -> bool:
+    """True for an expected answer. A refusal (4xx) where the journey expected success is a
+    wrong answer for the accounting; 5xx and no answer are judged by the fault windows."""
+    if response.status in statuses:
+        return True
+    if 400 <= response.status < 500:
+        browser.recorder.add_problem(
+            f"{browser.journey}: {response.url.split('?')[0][:60]} answered {response.status}"
+        )
+    return False
+
+
 def sign_in_staff(browser: Browser, email_address: str = STAFF, password: str = DEMO_PASSWORD):
     page = browser.get("/finance/login/", step="staff login form")
     answer = browser.submit(page, step="staff sign-in", email=email_address, password=password)
-    return answer.status == 302, answer
+    return expect(browser, answer, 302), answer
 
 
 def create_document(browser: Browser, kind: str) -> str | None:
@@ -93,7 +105,7 @@ def create_document(browser: Browser, kind: str) -> str | None:
         lines__0__quantity=str(random.randint(1, 5)),
         lines__0__unit_price=str(Decimal(random.randint(1000, 90000)) / 100),
     )
-    return answer.location if answer.status == 302 else None
+    return answer.location if expect(browser, answer, 302) else None
 
 
 def send_document(browser: Browser, document_path: str) -> bool:
@@ -101,7 +113,7 @@ def send_document(browser: Browser, document_path: str) -> bool:
     if page.status != 200:
         return False
     answer = browser.submit(page, step="send", action="/send/")
-    return answer.status == 302
+    return expect(browser, answer, 302)
 
 
 def staff_journey(world: World, browser: Browser) -> None:
@@ -138,11 +150,18 @@ def quote_journey(world: World, browser: Browser) -> None:
     if page.status != 200 or 'value="accept"' not in page.text:
         return
     if random.random() < 0.7:
-        browser.submit(
-            page, step="accept", op="accept", signer_name="Soak Signer", agree_terms="on"
+        decided = browser.submit(
+            page,
+            step="accept",
+            op="accept",
+            accept__signer_name="Soak Signer",
+            accept__agree_terms="on",
         )
     else:
-        browser.submit(page, step="decline", op="decline", reason="Not this time (soak).")
+        decided = browser.submit(
+            page, step="decline", op="decline", decline__reason="Not this time (soak)."
+        )
+    expect(browser, decided, 302, 200)
 
 
 def portal_journey(world: World, browser: Browser) -> None:
@@ -155,7 +174,7 @@ def portal_journey(world: World, browser: Browser) -> None:
         email=PORTAL_ACCOUNT,
         password=DEMO_PASSWORD,
     )
-    if answer.status != 302:
+    if not expect(browser, answer, 302):
         return
     browser.get("/finance/customer-portal/", step="portal dashboard")
     listing = browser.get("/finance/customer-portal/invoices/", step="portal invoices")
@@ -186,20 +205,21 @@ def api_journey(world: World, browser: Browser) -> None:
     again = browser.request(
         "POST", f"{API}/documents/", step="api create replay", json=body, headers={**auth, **key}
     )
-    if created.status != 201:
+    if not expect(browser, created, 201):
         return
     if again.status != 201 or again.json().get("id") != created.json().get("id"):
         world.recorder.add_problem(
             f"Idempotency-Key replay answered {again.status} with another document"
         )
     document_id = created.json()["id"]
-    browser.request(
+    sent = browser.request(
         "POST",
         f"{API}/documents/{document_id}/send",
         step="api send",
         json={},
         headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
     )
+    expect(browser, sent, 202)
 
 
 JOURNEYS = {
