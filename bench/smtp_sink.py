@@ -111,7 +111,9 @@ class Sink:
             self._drop(summary, "client gone before the answer")
             return "421 Client gone; message not accepted"
         self.seq += 1
-        _write_atomically(self.directory / "messages" / f"{self.seq}.eml", envelope.original_content)
+        _write_atomically(
+            self.directory / "messages" / f"{self.seq}.eml", envelope.original_content
+        )
         _append_line(
             self.directory / "received.jsonl", {"seq": self.seq, **summary, "received_at": _now()}
         )
