@@ -13,7 +13,7 @@ then: such a message is only logged, in DIR/dropped.jsonl.
 Fault injection: while the file DIR/hold exists (its content: seconds, e.g. "8"), each
 message, once fully received, is held that long before the answer; DIR/holding.json says
 {"peer": [host, port], "message_id", "since"} meanwhile (the peer is the client's address,
-to find its process with `ss -Htnp`). A client that dies during the hold ends it: its
+to find its process with `ss -Htnp`; with several held, the latest). A client that dies during the hold ends it: its
 message is dropped. SIGTERM or SIGINT stops the sink.
 """
 
@@ -94,19 +94,7 @@ class Sink:
         }
         hold = self._hold_seconds()
         if hold > 0:
-            holding = self.directory / "holding.json"
-            peer = list(session.peer)
-            _write_atomically(
-                holding, json.dumps({"peer": peer, **summary, "since": _now()}).encode()
-            )
-            try:
-                # aiosmtpd cancels this when the client's connection ends: then it is dropped.
-                await asyncio.sleep(hold)
-            except asyncio.CancelledError:
-                self._drop(summary, "client gone during the hold (or the sink stopped)")
-                raise
-            finally:
-                holding.unlink(missing_ok=True)
+            await self._hold(hold, list(session.peer), summary)
         if server.transport is None or server.transport.is_closing():
             self._drop(summary, "client gone before the answer")
             return "421 Client gone; message not accepted"
@@ -118,6 +106,23 @@ class Sink:
             self.directory / "received.jsonl", {"seq": self.seq, **summary, "received_at": _now()}
         )
         return "250 Message accepted for delivery"
+
+    async def _hold(self, seconds: float, peer: list, summary: dict) -> None:
+        holding = self.directory / "holding.json"
+        record = json.dumps({"peer": peer, **summary, "since": _now()})
+        _write_atomically(holding, record.encode())  # several held: it names the latest
+        try:
+            # aiosmtpd cancels this when the client's connection ends: then it is dropped.
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            self._drop(summary, "client gone during the hold (or the sink stopped)")
+            raise
+        finally:
+            try:
+                if holding.read_text() == record:  # not a later hold's
+                    holding.unlink()
+            except FileNotFoundError:
+                pass
 
     def _drop(self, summary: dict, reason: str) -> None:
         _append_line(

@@ -10,7 +10,9 @@ and only the worker whose claim is still on the row may put it back in the queue
 on it. A live worker never outlives its lease: every step of an SMTP send is bounded by
 EMAIL_TIMEOUT, and a system check (checks.py) refuses a lease shorter than
 SEND_STEPS x EMAIL_TIMEOUT. So a row still "sending" after its lease belongs to a worker
-that died (kill -9, a lost machine), and sending it again cannot race a live send.
+that died (kill -9, a lost machine), and sending it again cannot race a live send. (A
+worker frozen for longer than the lease, a suspended VM, counts as dead: if it wakes up
+mid-send, that message may go out twice.)
 """
 
 import logging
