@@ -13,8 +13,8 @@ then: such a message is only logged, in DIR/dropped.jsonl.
 Fault injection: while the file DIR/hold exists (its content: seconds, e.g. "8"), each
 message, once fully received, is held that long before the answer; DIR/holding.json says
 {"peer": [host, port], "message_id", "since"} meanwhile (the peer is the client's address,
-to find its process with `ss -Htnp`; with several held, the latest). A client that dies during the hold ends it: its
-message is dropped. SIGTERM or SIGINT stops the sink.
+to find its process with `ss -Htnp`; with several held, the latest). A client that dies
+during the hold ends it: its message is dropped. SIGTERM or SIGINT stops the sink.
 """
 
 import argparse
