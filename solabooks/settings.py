@@ -298,6 +298,10 @@ DEMO_MAILBOX_DIR = VAR_DIR / "mailbox"
 from solabooks.mail.config import email_settings_from_url  # noqa: E402
 
 globals().update(email_settings_from_url(EMAIL_URL, demo_mailbox=SOLABOOKS_DEMO))
+# How long a claimed outbox row belongs to the worker sending it (solabooks/mail/delivery.py):
+# only after it may a sweep take the row back. A system check (mail/checks.py) refuses a
+# lease shorter than the SMTP timeout lets a live send last.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "600"))
 
 # Access records (views, downloads, API calls) are written in batches by a background
 # thread of each app process (activity/accesslog.py); "immediate" writes each in its request.

@@ -3,7 +3,7 @@
     smtp://host:25                      plain SMTP (a local relay)
     smtp+tls://user:pass@host:587       STARTTLS (also: submission://)
     smtp+ssl://user:pass@host:465       implicit TLS
-    ...?timeout=20                      SMTP timeout in seconds (default 10)
+    ...?timeout=20                      SMTP timeout in seconds (default 10; 0.5 too)
     mailbox://                          .eml files in var/mailbox (the demo mailbox page)
     locmem://                           Django's in-memory backend (tests)
 
@@ -45,9 +45,12 @@ def email_settings_from_url(url: str, *, demo_mailbox: bool = False) -> dict:
         raise ImproperlyConfigured("EMAIL_URL has an invalid port.") from exc
     query = parse_qs(parts.query)
     try:
-        timeout = int(query.get("timeout", [DEFAULT_TIMEOUT])[0])
+        timeout = float(query.get("timeout", [DEFAULT_TIMEOUT])[0])
     except ValueError as exc:
-        raise ImproperlyConfigured("EMAIL_URL timeout must be a whole number of seconds.") from exc
+        raise ImproperlyConfigured("EMAIL_URL timeout must be a number of seconds.") from exc
+    # Never unbounded: the outbox lease is checked against it (mail/checks.py).
+    if not 0 < timeout < float("inf"):
+        raise ImproperlyConfigured("EMAIL_URL timeout must be a positive number of seconds.")
     return {
         "EMAIL_BACKEND": SMTP_BACKEND,
         "EMAIL_HOST": parts.hostname or "localhost",
@@ -56,5 +59,5 @@ def email_settings_from_url(url: str, *, demo_mailbox: bool = False) -> dict:
         "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
         "EMAIL_USE_TLS": scheme in {"smtp+tls", "submission"},
         "EMAIL_USE_SSL": scheme == "smtp+ssl",
-        "EMAIL_TIMEOUT": timeout,
+        "EMAIL_TIMEOUT": int(timeout) if timeout.is_integer() else timeout,
     }

@@ -1,8 +1,18 @@
 """Delivering the outbox: deliver_message(pk) claims a queued row (a conditional UPDATE
 queued -> sending, so only one worker ever sends it), puts the secret link into the bodies
 in memory, sends through the configured email backend, then marks it sent, queued again
-with backoff, or failed; deliver_due_messages() is the sweep (stuck rows reclaimed, due
-rows delivered). Queueing is in services.py.
+with backoff, or failed; deliver_due_messages() is the sweep (rows of dead workers
+reclaimed, due rows delivered). Queueing is in services.py.
+
+The lease: a claim stamps claimed_at, and the row belongs to its worker until claimed_at +
+settings.OUTBOX_LEASE_SECONDS. Only then may a sweep take it back (reclaim_stuck_messages),
+and only the worker whose claim is still on the row may put it back in the queue or give up
+on it. A live worker never outlives its lease: every step of an SMTP send is bounded by
+EMAIL_TIMEOUT, and a system check (checks.py) refuses a lease shorter than
+SEND_STEPS x EMAIL_TIMEOUT. So a row still "sending" after its lease belongs to a worker
+that died (kill -9, a lost machine), and sending it again cannot race a live send. (A
+worker frozen for longer than the lease, a suspended VM, counts as dead: if it wakes up
+mid-send, that message may go out twice.)
 """
 
 import logging
@@ -10,6 +20,7 @@ import smtplib
 from datetime import timedelta
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
@@ -30,9 +41,14 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
-# Far longer than the SMTP timeout: a row "sending" for this long belongs to a dead worker.
-STUCK_AFTER = timedelta(minutes=10)
 SWEEP_LIMIT = 100
+# The most blocking socket exchanges one SMTP delivery makes, each bounded by EMAIL_TIMEOUT:
+# connect, greeting, EHLO (and HELO after a refusal), STARTTLS with its handshake and second
+# EHLO, AUTH (two exchanges, and a second method when the first is refused: 4), MAIL, RCPT,
+# DATA, the message and the answer to its final dot, QUIT: 17. Rounded up to 20 for the
+# database and attachment reads between the claim and the send. The lease must be at least
+# this many timeouts (checks.py), so that no live worker is still sending when it ends.
+SEND_STEPS = 20
 OUTBOX_ACTOR = Actor.system("Email outbox")
 
 
@@ -49,11 +65,17 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_BASE * 2**exponent, RETRY_CAP)
 
 
+def outbox_lease() -> timedelta:
+    """How long a claimed row belongs to its worker (settings.OUTBOX_LEASE_SECONDS)."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
 def claim_message(message_id: int) -> bool:
     """Take a due queued message for sending. True for exactly one caller, however many race.
 
     A single conditional UPDATE: the database serialises concurrent claims on the row, and
-    the loser finds the state already "sending" and updates nothing.
+    the loser finds the state already "sending" and updates nothing. The claim's time
+    (claimed_at) starts the worker's lease.
     """
     now = timezone.now()
     claimed = OutboxMessage.objects.filter(
@@ -140,6 +162,15 @@ def _record_activity(message: OutboxMessage, verb: str, details: dict) -> None:
     )
 
 
+def _still_held(message: OutboxMessage):
+    """The row, if the claim `message` was loaded with is still on it. Conditioned on
+    claimed_at too: a sweep may have reclaimed the row and another worker claimed it since,
+    and only the holder of the current lease may queue it again or give up on it."""
+    return OutboxMessage.objects.filter(
+        pk=message.pk, state=OutboxState.SENDING, claimed_at=message.claimed_at
+    )
+
+
 def _record_success(message: OutboxMessage) -> None:
     with transaction.atomic():
         # Not conditioned on "sending": the mail is out, whatever a sweep did meanwhile.
@@ -165,7 +196,7 @@ def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: s
         return _give_up(message, error)
     next_attempt_at = timezone.now() + retry_delay(message.attempts)
     with transaction.atomic():
-        updated = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING).update(
+        updated = _still_held(message).update(
             state=OutboxState.QUEUED,
             next_attempt_at=next_attempt_at,
             last_error=error,
@@ -191,7 +222,7 @@ def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: s
 def _give_up(message: OutboxMessage, error: str) -> Delivery:
     logger.error("Outbox message %s: giving up after %s attempts", message.pk, message.attempts)
     with transaction.atomic():
-        updated = OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.SENDING).update(
+        updated = _still_held(message).update(
             state=OutboxState.FAILED, last_error=error, secret_url_encrypted="", claimed_at=None
         )
         if updated:
@@ -201,15 +232,23 @@ def _give_up(message: OutboxMessage, error: str) -> Delivery:
 
 
 def reclaim_stuck_messages() -> int:
-    """Messages left "sending" by a worker that died. Back to the queue, or failed when spent.
+    """Messages whose lease ran out while "sending": their worker died. Back to the queue
+    (due now), or failed when their attempts are spent.
 
-    The worker may have died after the server accepted the mail and before it recorded so;
-    retrying then sends a second copy with the same Message-ID. That is the price of never
-    losing a message, and mail clients collapse the duplicate by its Message-ID.
+    Each row is taken back with an UPDATE conditioned on the claimed_at this sweep read, so
+    a row another sweep reclaimed and another worker claimed meanwhile is left to that
+    worker.
+
+    The price of never losing a message: a worker that died mid-send is retried, and the
+    mail server holds a copy only if it answered 250 to the end of the message (RFC 5321:
+    that answer is when it takes responsibility; a server drops a message whose client
+    went away before it). So a second copy is sent only if the worker died after that 250
+    and before the UPDATE that marks the row sent, a window of one statement. The copy has
+    the same Message-ID (fixed at queue time), and mail clients collapse it by that.
     """
     now = timezone.now()
     stuck = OutboxMessage.objects.filter(
-        state=OutboxState.SENDING, claimed_at__lt=now - STUCK_AFTER
+        state=OutboxState.SENDING, claimed_at__lt=now - outbox_lease()
     ).select_related("organization", "document", "customer")
     count = 0
     for message in stuck:

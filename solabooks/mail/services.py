@@ -7,9 +7,10 @@ Flow
   deliver_message(pk)      claims the row (conditional UPDATE queued -> sending, so only one
                            worker ever sends it), sends it through the configured email
                            backend, then marks it sent, or queued again with backoff, or failed.
-  deliver_due_messages()   the sweep: reclaims rows stuck in "sending" (dead worker) and
-                           delivers every queued row whose next_attempt_at has passed. Each
-                           delivery task runs it too, and `manage.py deliver_outbox` runs it.
+  deliver_due_messages()   the sweep: reclaims rows "sending" past their worker's lease
+                           (OUTBOX_LEASE_SECONDS: the worker died) and delivers every
+                           queued row whose next_attempt_at has passed. Each delivery task
+                           runs it too, and `manage.py deliver_outbox` runs it.
 
 Secret links: a link with a raw token is passed as `secret_url`, never in `context`. The
 templates render `{{ link_url }}`, which at queue time is LINK_PLACEHOLDER; the real URL is

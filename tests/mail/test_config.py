@@ -42,6 +42,7 @@ def test_scheme_defaults(url, port, tls, ssl):
 
 def test_timeout_query_parameter():
     assert email_settings_from_url("smtp://h?timeout=25")["EMAIL_TIMEOUT"] == 25
+    assert email_settings_from_url("smtp://h?timeout=0.5")["EMAIL_TIMEOUT"] == 0.5
 
 
 def test_locmem_and_mailbox():
@@ -50,7 +51,18 @@ def test_locmem_and_mailbox():
 
 
 @pytest.mark.parametrize(
-    "url", ["console://", "http://example.com", "smtp://h:notaport", "smtp://h?timeout=soon"]
+    "url",
+    [
+        "console://",
+        "http://example.com",
+        "smtp://h:notaport",
+        "smtp://h?timeout=soon",
+        # A send without a time limit could outlast any outbox lease.
+        "smtp://h?timeout=0",
+        "smtp://h?timeout=-5",
+        "smtp://h?timeout=inf",
+        "smtp://h?timeout=nan",
+    ],
 )
 def test_bad_urls_are_refused_at_startup(url):
     with pytest.raises(ImproperlyConfigured):

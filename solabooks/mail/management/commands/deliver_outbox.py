@@ -5,7 +5,8 @@
 
 Production runs `python manage.py db_worker` (TASK_BACKEND=database) for delivery and
 retries, and this command with --loop as a safety net for messages whose task was lost or
-whose worker died mid-send. Several copies may run: a message is claimed before sending.
+whose worker died mid-send (retried once the worker's lease, OUTBOX_LEASE_SECONDS, has run
+out; see mail/delivery.py). Several copies may run: a message is claimed before sending.
 """
 
 import time
