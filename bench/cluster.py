@@ -4,9 +4,12 @@ outbox retry loop, an S3-compatible object store and an SMTP sink, on 127.0.0.1.
     scripts/cluster            start (foreground; Ctrl-C stops everything it started)
     scripts/cluster stop       stop a cluster started from another terminal
     scripts/cluster status     what runs, with its ports and process ids
+    scripts/cluster soak ...   start, run bench/soak.py with those arguments, stop
 
-PostgreSQL and Redis are the machine's own (DATABASE_URL, default a database
-`solabooks_cluster` on 127.0.0.1:5432; REDIS_URL, default database 9 on 127.0.0.1:6379).
+PostgreSQL and Redis are the machine's own (CLUSTER_DATABASE_URL, default a database
+`solabooks_cluster` on 127.0.0.1:5432; CLUSTER_REDIS_URL, default database 9 on
+127.0.0.1:6379), both emptied at every start: the object store (moto's S3-compatible server)
+keeps its files in memory, so the cluster's data lasts until it stops.
 Everything else is started here, each as its own process with its own log under
 var/cluster/logs/, and kept running the way systemd's Restart= does: a process that dies is
 started again after a pause (20 s for an app server, a few seconds for the rest). The soak
@@ -27,6 +30,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -39,6 +43,9 @@ from bench.harness import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+# The cluster's own database and Redis database, emptied at every start (the object store
+# keeps its files in memory, so data could not outlive a stop anyway). Their own variables,
+# not DATABASE_URL / REDIS_URL, so that no real database is ever emptied by mistake.
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/solabooks_cluster"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 S3_BUCKET = "solabooks-cluster"
@@ -99,6 +106,9 @@ class Cluster:
     # --- configuration ------------------------------------------------------------------
 
     def configure(self) -> None:
+        # A new cluster each time: the last run's logs and mail would confuse the accounting.
+        for old in (self.logs, self.control, self.var_dir / "smtp-sink"):
+            shutil.rmtree(old, ignore_errors=True)
         for directory in (self.logs, self.control, self.var_dir / "smtp-sink"):
             directory.mkdir(parents=True, exist_ok=True)
         for stale in self.control.glob("*.down"):
@@ -182,7 +192,10 @@ class Cluster:
 
     def prepare_database(self) -> None:
         """Create the database if needed, migrate, collect static files, seed the demo."""
-        create_postgres_database(self.env["DATABASE_URL"])
+        recreate_postgres_database(self.env["DATABASE_URL"])
+        import redis
+
+        redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
         manage = [PYTHON, str(REPO / "manage.py")]
         for step in (
             ["migrate", "--noinput", "-v", "0"],
@@ -312,9 +325,9 @@ def production_env(var_dir: Path, *, lb_port: int, sink_port: int, store_port: i
     settings = dict(
         DEBUG="0",
         SECRET_KEY=secret_file.read_text().strip(),
-        DATABASE_URL=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+        DATABASE_URL=os.environ.get("CLUSTER_DATABASE_URL", DEFAULT_DATABASE_URL),
         CONN_HEALTH_CHECKS="1",
-        REDIS_URL=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL),
+        REDIS_URL=os.environ.get("CLUSTER_REDIS_URL", DEFAULT_REDIS_URL),
         CACHE_KEY_PREFIX="cluster",
         TASK_BACKEND="database",
         BASE_URL=f"http://127.0.0.1:{lb_port}",
@@ -349,7 +362,7 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
     path.chmod(0o600)
 
 
-def create_postgres_database(url: str) -> None:
+def recreate_postgres_database(url: str) -> None:
     import dj_database_url
     import psycopg
 
@@ -363,11 +376,8 @@ def create_postgres_database(url: str) -> None:
         autocommit=True,
         connect_timeout=5,
     ) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def wait_for_port(service: Service, *, timeout: float) -> None:
@@ -429,9 +439,13 @@ def stop_running(var_dir: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", nargs="?", default="start", choices=["start", "stop", "status"])
+    parser.add_argument(
+        "command", nargs="?", default="start", choices=["start", "stop", "status", "soak"]
+    )
     parser.add_argument("--var-dir", type=Path, default=REPO / "var" / "cluster")
-    args = parser.parse_args()
+    args, soak_args = parser.parse_known_args()
+    if soak_args and args.command != "soak":
+        parser.error(f"unknown arguments: {' '.join(soak_args)}")
     var_dir = args.var_dir.resolve()
     if args.command == "stop":
         return stop_running(var_dir)
@@ -456,6 +470,8 @@ def main() -> int:
         cluster.start_all()
         wait_for_http(f"http://127.0.0.1:{cluster.lb_port}{HEALTH}", timeout=30)
         print_ready(cluster)
+        if args.command == "soak":
+            return soak(cluster, soak_args)
         cluster.supervise()
     except KeyboardInterrupt:
         say("stopping")
@@ -463,6 +479,23 @@ def main() -> int:
         cluster.stop_all()
         say("stopped")
     return 0
+
+
+def soak(cluster: Cluster, soak_args: list[str]) -> int:
+    """Run bench/soak.py against this cluster while it is supervised; its exit status."""
+    import threading
+
+    supervisor = threading.Thread(target=cluster.supervise, daemon=True)
+    supervisor.start()
+    finished = subprocess.run(
+        [PYTHON, "-m", "bench.soak", "--state-dir", str(cluster.var_dir), *soak_args],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        check=False,
+    )
+    cluster.stopping = True
+    supervisor.join(timeout=5)
+    return finished.returncode
 
 
 def interrupt(signum, frame) -> None:
