@@ -67,11 +67,11 @@ def _s3(environ: Mapping[str, str]) -> dict:
     }
     return {
         "default": {
-            "BACKEND": "solabooks.core.storage.PublicMediaS3Storage",
+            "BACKEND": "solabooks.core.storage_s3.PublicMediaS3Storage",
             "OPTIONS": {**common, "location": S3_MEDIA_PREFIX},
         },
         "private": {
-            "BACKEND": "solabooks.core.storage.PrivateS3Storage",
+            "BACKEND": "solabooks.core.storage_s3.PrivateS3Storage",
             "OPTIONS": {**common, "location": S3_PRIVATE_PREFIX},
         },
     }

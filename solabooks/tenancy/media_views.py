@@ -18,6 +18,9 @@ from solabooks.tenancy.models import LOGO_FOLDER
 # its decoded format), so the extension is the format. One path segment, no leading dot.
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 _LOGO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*\.([A-Za-z]+)")
+# Organization.logo's max_length (the folder included): longer names were never stored, and
+# a bucket would answer an error rather than "not found" for an over-long key.
+LOGO_NAME_MAX = 100
 # Every new logo gets a new name (a random part), so a copy may be kept a while; modest all
 # the same, so a logo removed from the settings drops out of caches soon.
 LOGO_MAX_AGE = 60 * 60
@@ -25,7 +28,7 @@ LOGO_MAX_AGE = 60 * 60
 
 @require_safe
 def logo_file(request: HttpRequest, name: str) -> HttpResponse:
-    match = _LOGO_NAME.fullmatch(name)
+    match = _LOGO_NAME.fullmatch(name) if len(name) <= LOGO_NAME_MAX else None
     content_type = LOGO_TYPES.get(match.group(1).lower()) if match else None
     if content_type is None:
         raise Http404("No such logo.")
