@@ -243,45 +243,31 @@ STATIC_URL = "/finance/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "solabooks" / "static"]
 MEDIA_URL = "/finance/media/"
-# Public media: uploaded logos, the only files meant to be fetched by anyone (a deployment
-# serves MEDIA_ROOT at MEDIA_URL). Nothing else is ever written to the default storage.
+# Where files live: FILE_STORAGE=local (the default: the two directories below) or s3 (one
+# S3-compatible bucket shared by every app server; core.storage_config reads its S3_* vars).
+# Public media: uploaded logos, the only files meant to be fetched by anyone; the app serves
+# them at MEDIA_URL (tenancy.media_views). Nothing else is ever written to the default storage.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-# Private storage: generated PDFs. No URL maps to it (its url() raises); the link page, the
-# portal and staff pages stream its files after their own checks. Never serve this directory.
+# Private storage: generated PDFs, acceptance records, outbox attachments. No URL maps to it
+# (its url() raises); the link page, the portal and staff pages stream its files after their
+# own checks. Never serve this directory.
 PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))
+from solabooks.core.storage_config import storages_from_env  # noqa: E402
 
-
-def _overlaps(a: Path, b: Path) -> bool:
-    a, b = a.resolve(), b.resolve()
-    return a == b or a.is_relative_to(b) or b.is_relative_to(a)
-
-
-# A private directory inside a served one is public (and a served one inside it blurs what
-# is private): refuse to start rather than serve generated PDFs.
-for _name, _served in [
-    ("MEDIA_ROOT", MEDIA_ROOT),
-    ("STATIC_ROOT", STATIC_ROOT),
-    *(("STATICFILES_DIRS", d) for d in STATICFILES_DIRS),
-]:
-    if _overlaps(PRIVATE_STORAGE_ROOT, _served):
-        raise ImproperlyConfigured(
-            f"PRIVATE_STORAGE_ROOT ({PRIVATE_STORAGE_ROOT}) must not overlap "
-            f"{_name} ({_served}): that directory is served to anyone."
-        )
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "private": {
-        "BACKEND": "solabooks.core.storage.PrivateFileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT},
-    },
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or env_bool("SOLABOOKS_TESTING")
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
+STORAGES = storages_from_env(
+    os.environ,
+    private_root=PRIVATE_STORAGE_ROOT,
+    served_dirs=[
+        ("MEDIA_ROOT", MEDIA_ROOT),
+        ("STATIC_ROOT", STATIC_ROOT),
+        *(("STATICFILES_DIRS", d) for d in STATICFILES_DIRS),
+    ],
+    staticfiles_backend=(
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or env_bool("SOLABOOKS_TESTING")
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    ),
+)
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("SOLABOOKS_TESTING")
 
 # Request bodies: forms stay small; a logo upload is the largest thing staff send.

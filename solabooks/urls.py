@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from solabooks.core.views import health
 from solabooks.customers.views import SearchView
+from solabooks.tenancy.media_views import logo_file
+from solabooks.tenancy.models import LOGO_FOLDER
 
 # Resolution tries patterns in order; the customer-facing ones (links, portal) and the API
 # come first because they serve most requests. No two includes share a URL.
@@ -19,24 +21,10 @@ urlpatterns = [
     path("finance/customers/", include("solabooks.portal.staff_urls")),
     path("finance/", include("solabooks.documents.urls")),
     path("finance/projects/", include("solabooks.projects.urls")),
-]
-
-if settings.SOLABOOKS_DEMO or settings.DEBUG:
-    from pathlib import Path
-
-    from django.views.static import serve
-
-    from solabooks.tenancy.models import LOGO_FOLDER
-
     # Public media is logos only (generated PDFs live in the private storage, which no URL
-    # maps to); serve just that folder, so nothing else put under MEDIA_ROOT is ever public.
-    urlpatterns += [
-        path(
-            f"finance/media/{LOGO_FOLDER}/<path:path>",
-            serve,
-            {"document_root": Path(settings.MEDIA_ROOT) / LOGO_FOLDER},
-        ),
-    ]
+    # maps to): the app streams them from the default storage, local or a bucket.
+    path(f"finance/media/{LOGO_FOLDER}/<path:name>", logo_file, name="logo-file"),
+]
 
 if settings.SOLABOOKS_DEMO:  # the demo mailbox page exists only in the demo
     urlpatterns += [path("finance/dev/mailbox/", include("solabooks.mail.urls"))]

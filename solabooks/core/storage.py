@@ -1,11 +1,15 @@
 """The two file storages (settings.STORAGES):
 
 - "default", public media: business logos, the only files meant to be fetched by anyone.
-  A deployment serves it at MEDIA_URL.
+  The app serves it at MEDIA_URL (tenancy.media_views).
 - "private": files only the application hands out, after its own checks (generated PDFs).
   No URL maps to it. Code reaches it through `private_storage()` and uses only
   exists / open / save / delete / listdir, so STORAGES may point it at another backend
-  (object storage, a bucket without public access) with no code change.
+  with no code change.
+
+settings.STORAGES is built by core.storage_config from FILE_STORAGE: these directories
+(local), or one S3-compatible bucket (core.storage_s3). Either way the app serves the logos
+itself (tenancy.media_views), so no web server or shared disk is assumed.
 """
 
 from django.core.exceptions import ImproperlyConfigured

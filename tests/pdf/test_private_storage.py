@@ -1,8 +1,8 @@
 """Generated PDFs live in private storage: no URL maps to them, and the link page, the portal
 and the staff page are the only ways to one, each after its own checks.
 
-Media serving is on here (demo mode), the way a deployment serves logos, so a cached PDF
-left in public media would be one request away.
+The app serves logos at /finance/media/logos/ in every mode (demo mode too, which these tests
+turn on), so a cached PDF left in public media would be one request away.
 """
 
 import hashlib
@@ -46,7 +46,7 @@ def _reload_urls() -> None:
 
 @pytest.fixture
 def media_served(settings):
-    """Demo mode: /finance/media/ serves MEDIA_ROOT, as a deployment serves logos."""
+    """Demo mode, which adds URLs of its own: still only logos under /finance/media/."""
     settings.SOLABOOKS_DEMO = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     _reload_urls()
