@@ -58,6 +58,10 @@ PORTAL_LOGIN = "/finance/customer-portal/login"
 PORTAL = "/finance/customer-portal/"
 T = TypeVar("T")
 
+# One pair of servers for the whole module: under xdist its tests go to one worker
+# (pyproject's addopts has --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("two_app_servers")
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -102,6 +106,7 @@ def pair():
                     # Each test's browsers give their own client address (X-Forwarded-For).
                     "TRUSTED_PROXIES": "127.0.0.1/32",
                     "ANSWER_MAX_AGE": str(MAX_AGE),
+                    "BENCH_COMPRESS_STATIC": "0",
                 },
             )
             try:

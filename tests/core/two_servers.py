@@ -158,9 +158,10 @@ class _Forms(HTMLParser):
             fields[self._textarea] = ""
         elif tag == "select" and attr.get("name"):
             self._select = attr["name"]
-        elif tag == "option" and self._select:
-            if "selected" in attr or self._select not in fields:
-                fields[self._select] = attr.get("value", "")
+        elif (
+            tag == "option" and self._select and ("selected" in attr or self._select not in fields)
+        ):
+            fields[self._select] = attr.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea":
