@@ -147,9 +147,10 @@ class _Forms(HTMLParser):
         attr = {name: value or "" for name, value in attrs}
         if tag == "form":
             self.forms.append({"action": attr.get("action", ""), "fields": {}})
-        elif not self.forms:
             return
-        fields = self.forms[-1]["fields"] if self.forms else {}
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
         if tag == "input" and attr.get("name") and attr.get("type") not in ("submit", "button"):
             if attr.get("type") not in ("checkbox", "radio") or "checked" in attr:
                 fields[attr["name"]] = attr.get("value", "")
