@@ -156,6 +156,64 @@ def prepare_database(seed: Callable[[], dict[str, str]]) -> dict[str, str]:
     return cookies
 
 
+# What prepare_in_subprocess() runs: the seed named "module:function", its values to a file.
+_PREPARE_SCRIPT = """
+import json, sys
+from importlib import import_module
+from bench.harness import prepare_database
+module, _, name = sys.argv[1].partition(":")
+values = prepare_database(getattr(import_module(module), name))
+with open(sys.argv[2], "w") as out:
+    json.dump(values, out)
+"""
+
+
+def prepare_in_subprocess(env: dict[str, str], seed: str, *, timeout: int = 300) -> dict[str, str]:
+    """prepare_database() in a new process with `env`, for a caller whose own Django is set
+    up otherwise (a test run). `seed` names the seed function as "module:function"."""
+    values_file = Path(env["SOLABOOKS_VAR_DIR"]) / "seed-values.json"
+    finished = subprocess.run(
+        [sys.executable, "-c", _PREPARE_SCRIPT, seed, str(values_file)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"seeding failed:\n{(finished.stdout + finished.stderr)[-4000:]}")
+    return json.loads(values_file.read_text())
+
+
+@contextlib.contextmanager
+def scratch_database(workdir: Path, database_url: str | None, name: str):
+    """A new empty database, yielded as its URL: a SQLite file in `workdir`, or with
+    `database_url` a database called `name` on that PostgreSQL server, dropped on exit."""
+    if not database_url:
+        yield f"sqlite:///{workdir / f'{name}.sqlite3'}"
+        return
+    url = postgres_database(database_url, name, create=True)
+    try:
+        yield url
+    finally:
+        postgres_database(database_url, name, create=False)
+
+
+def delete_cache_keys(env: dict[str, str]) -> int:
+    """Delete the keys a run left in Redis (those of its CACHE_KEY_PREFIX); how many."""
+    import redis
+
+    prefix = env.get("CACHE_KEY_PREFIX")
+    if not prefix or not env.get("REDIS_URL"):
+        return 0
+    client = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=10)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        return client.delete(*keys) if keys else 0
+    finally:
+        client.close()
+
+
 def create_bench_business(*, customers: int):
     """The business the staff and API benches seed: "Bench Co", its owner and `customers`
     customers made through the real service. Call inside a seed (Django is set up)."""
@@ -217,8 +275,9 @@ class Server:
             "--log-level",
             "warning",
         ]
+        self._log_file = log.open("wb")
         self.process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+            command, cwd=REPO, env=env, stdout=self._log_file, stderr=subprocess.STDOUT
         )
 
     def wait_until_up(self) -> None:
@@ -242,6 +301,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        self._log_file.close()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -578,6 +638,23 @@ class Deployment:
 
 
 @contextlib.contextmanager
+def app_servers(env: dict[str, str], ports: list[int], *, workers: int, workdir: Path):
+    """One gunicorn process per port on `env` (each with its own process-local caches,
+    sharing the database and Redis, as app servers behind a load balancer are), yielded
+    once all answer; all stopped on exit."""
+    started: list[Server] = []
+    try:
+        for index, port in enumerate(ports):
+            started.append(Server(env, port, workers, workdir / f"gunicorn-{index}.log"))
+        for server in started:
+            server.wait_until_up()
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+@contextlib.contextmanager
 def deployment(
     title: str,
     seed: Callable[[], dict[str, str]],
@@ -589,34 +666,22 @@ def deployment(
     keep: bool = False,
 ):
     """Seed a throw-away database and start `servers` separate gunicorn processes on it
-    (each with its own port and process-local caches, sharing the database and Redis, as
-    app servers behind a load balancer do); everything is stopped and dropped on exit."""
+    (app_servers()); everything is stopped and dropped on exit, the run's Redis keys too."""
     workdir = Path(tempfile.mkdtemp(prefix="solabooks-bench-"))
     ports = [free_port() for _ in range(servers)]
-    pg_name = None
-    if database_url:
-        pg_name = f"solabooks_bench_{os.getpid()}"
-        url = postgres_database(database_url, pg_name, create=True)
-    else:
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    env = production_environment(workdir, url, ports[0], env)
-    started: list[Server] = []
     try:
-        print(f"{title}: database {url.split('@')[-1]}, work dir {workdir}", flush=True)
-        os.environ.clear()
-        os.environ.update(env)
-        values = prepare_database(seed)
-        for index, port in enumerate(ports):
-            server = Server(env, port, workers, workdir / f"gunicorn-{index}.log")
-            started.append(server)
-        for server in started:
-            server.wait_until_up()
-        yield Deployment(servers=started, values=values, env=env, workdir=workdir)
+        with scratch_database(workdir, database_url, f"solabooks_bench_{os.getpid()}") as url:
+            env = production_environment(workdir, url, ports[0], env)
+            try:
+                print(f"{title}: database {url.split('@')[-1]}, work dir {workdir}", flush=True)
+                os.environ.clear()
+                os.environ.update(env)
+                values = prepare_database(seed)
+                with app_servers(env, ports, workers=workers, workdir=workdir) as started:
+                    yield Deployment(servers=started, values=values, env=env, workdir=workdir)
+            finally:
+                delete_cache_keys(env)
     finally:
-        for server in started:
-            server.stop()
-        if pg_name:
-            postgres_database(database_url, pg_name, create=False)
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -301,6 +301,13 @@ NOTIFICATION_BURST_WINDOW = datetime.timedelta(
     minutes=float(os.environ.get("NOTIFICATION_BURST_MINUTES", "5"))
 )
 
+# The longest a cached answer (link page, portal page, API list) is kept whatever the
+# business's data version says: the bound for rows written around the services
+# (tenancy/versions.py). Lower only to test that bound.
+ANSWER_MAX_AGE = int(os.environ.get("ANSWER_MAX_AGE", "60"))
+if ANSWER_MAX_AGE < 1:
+    raise ImproperlyConfigured("ANSWER_MAX_AGE must be a whole number of seconds, 1 or more.")
+
 TASK_BACKEND = os.environ.get("TASK_BACKEND", "immediate")
 TASKS = {
     "default": {

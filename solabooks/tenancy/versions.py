@@ -19,12 +19,14 @@ are also kept at most ANSWER_MAX_AGE seconds (see `version_key`).
 import time
 from functools import partial
 
+from django.conf import settings
 from django.db import connections, router, transaction
 
 from .models import Organization
 
-# How long a rendered answer may be kept at most, whatever the version says.
-ANSWER_MAX_AGE = 60
+# How long a rendered answer may be kept at most, whatever the version says (seconds;
+# settings.ANSWER_MAX_AGE, 60 unless the environment says otherwise).
+ANSWER_MAX_AGE: int = settings.ANSWER_MAX_AGE
 
 _BUMP_SQL: dict[str, str] = {}
 

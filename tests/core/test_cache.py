@@ -24,9 +24,21 @@ def redis_cache(settings):
         }
     }
     cache = caches["default"]
-    cache.clear()
+    # Only this test's keys, not cache.clear() (FLUSHDB): test_two_app_servers.py's servers
+    # may be using the same Redis database at the same time.
+    _delete_prefixed(redis, "test-core-cache")
     yield cache
-    cache.clear()
+    _delete_prefixed(redis, "test-core-cache")
+
+
+def _delete_prefixed(redis, prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def test_operations_share_one_client(redis_cache):
