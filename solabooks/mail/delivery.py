@@ -17,12 +17,13 @@ mid-send, that message may go out twice.)
 
 import logging
 import smtplib
+import time
 from datetime import timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.html import escape
@@ -42,6 +43,10 @@ MAX_ATTEMPTS = 10
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
 SWEEP_LIMIT = 100
+# Recording a delivery is retried through a database outage until this long before the
+# lease ends, a pause between tries.
+RECORD_MARGIN = timedelta(seconds=5)
+RECORD_RETRY_PAUSE = 1.0
 # The most blocking socket exchanges one SMTP delivery makes, each bounded by EMAIL_TIMEOUT:
 # connect, greeting, EHLO (and HELO after a refusal), STARTTLS with its handshake and second
 # EHLO, AUTH (two exchanges, and a second method when the first is refused: 4), MAIL, RCPT,
@@ -125,7 +130,7 @@ def deliver_message(message_id: int) -> Delivery:
         return _give_up(message, str(exc))
     except Exception as exc:  # any failure to send is retried; the row must never be lost
         return _record_failure(message, exc, secret_url=secret_url)
-    _record_success(message)
+    _record_success_despite_database_outage(message)
     return Delivery.SENT
 
 
@@ -169,6 +174,30 @@ def _still_held(message: OutboxMessage):
     return OutboxMessage.objects.filter(
         pk=message.pk, state=OutboxState.SENDING, claimed_at=message.claimed_at
     )
+
+
+def _record_success_despite_database_outage(message: OutboxMessage) -> None:
+    """The server answered 250: the mail is out. Losing that fact to a database blip (a
+    restart, a failover) would leave the row "sending", and the sweep would send a second
+    copy once the lease ends. So a failed write is tried again, on a new connection, until
+    shortly before the lease ends (after that the sweep may take the row back anyway)."""
+    connection = connections[router.db_for_write(OutboxMessage)]
+    deadline = message.claimed_at + outbox_lease() - RECORD_MARGIN
+    while True:
+        try:
+            _record_success(message)
+            return
+        except (OperationalError, InterfaceError):
+            # Inside a caller's transaction a new connection would lose the caller's work.
+            if connection.in_atomic_block or timezone.now() >= deadline:
+                raise
+            logger.warning(
+                "Outbox message %s was delivered; recording it failed (database unavailable), "
+                "trying again",
+                message.pk,
+            )
+            connection.close()
+            time.sleep(RECORD_RETRY_PAUSE)
 
 
 def _record_success(message: OutboxMessage) -> None:
@@ -243,7 +272,8 @@ def reclaim_stuck_messages() -> int:
     mail server holds a copy only if it answered 250 to the end of the message (RFC 5321:
     that answer is when it takes responsibility; a server drops a message whose client
     went away before it). So a second copy is sent only if the worker died after that 250
-    and before the UPDATE that marks the row sent, a window of one statement. The copy has
+    and before the UPDATE that marks the row sent, a window of one statement (which a
+    database outage does not widen: the worker retries that UPDATE). The copy has
     the same Message-ID (fixed at queue time), and mail clients collapse it by that.
     """
     now = timezone.now()
