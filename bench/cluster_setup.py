@@ -97,21 +97,14 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 
 
 def recreate_postgres_database(url: str) -> None:
-    import dj_database_url
-    import psycopg
+    """Drop the database `url` names (whoever is connected) and create it empty."""
+    from urllib.parse import urlsplit
 
-    db = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=db["HOST"] or None,
-        port=db["PORT"] or None,
-        user=db["USER"] or None,
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    from bench.harness import postgres_database
+
+    name = urlsplit(url).path.lstrip("/")
+    postgres_database(url, name, create=False)
+    postgres_database(url, name, create=True)
 
 
 def wait_for_http(url: str, *, timeout: float) -> None:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.soak_client import Browser, Recorder
-from bench.soak_journeys import DEMO_PASSWORD, PORTAL_ACCOUNT, World, sign_in_staff
+from bench.soak_journeys import World, sign_in_portal, sign_in_staff
 
 GRACE = 8.0  # seconds after a fault's repair during which errors still count as its own
 
@@ -75,15 +75,7 @@ class Faults:
         staff = Browser(self.world.url, self.recorder, "sentinel")
         ok, _ = sign_in_staff(staff)
         portal = Browser(self.world.url, self.recorder, "sentinel")
-        page = portal.get("/finance/customer-portal/login", step="portal login form")
-        signed = portal.submit(
-            page,
-            step="portal sign-in",
-            action="customer-portal/login",
-            email=PORTAL_ACCOUNT,
-            password=DEMO_PASSWORD,
-        )
-        if not ok or signed.status != 302:
+        if not ok or not sign_in_portal(portal):
             raise SystemExit("The soak could not open its sentinel sessions.")
         self.sentinels = {"staff session": staff, "portal session": portal}
         for n, link in enumerate(self.world.invoice_links[:2], 1):

@@ -86,6 +86,18 @@ def sign_in_staff(browser: Browser, email_address: str = STAFF, password: str = 
     return expect(browser, answer, 302), answer
 
 
+def sign_in_portal(browser: Browser) -> bool:
+    page = browser.get("/finance/customer-portal/login", step="portal login form")
+    answer = browser.submit(
+        page,
+        step="portal sign-in",
+        action="customer-portal/login",
+        email=PORTAL_ACCOUNT,
+        password=DEMO_PASSWORD,
+    )
+    return expect(browser, answer, 302)
+
+
 def create_document(browser: Browser, kind: str) -> str | None:
     """Through the staff editor: a new invoice or quote for a random customer. Its path."""
     page = browser.get(f"/finance/documents/{kind}/new/", step=f"new {kind} form")
@@ -166,15 +178,7 @@ def quote_journey(world: World, browser: Browser) -> None:
 
 def portal_journey(world: World, browser: Browser) -> None:
     """The portal customer signs in and reads their documents."""
-    page = browser.get("/finance/customer-portal/login", step="portal login form")
-    answer = browser.submit(
-        page,
-        step="portal sign-in",
-        action="customer-portal/login",
-        email=PORTAL_ACCOUNT,
-        password=DEMO_PASSWORD,
-    )
-    if not expect(browser, answer, 302):
+    if not sign_in_portal(browser):
         return
     browser.get("/finance/customer-portal/", step="portal dashboard")
     listing = browser.get("/finance/customer-portal/invoices/", step="portal invoices")
