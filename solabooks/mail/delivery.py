@@ -24,7 +24,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import InterfaceError, OperationalError, connections, router, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -167,13 +167,11 @@ def _record_activity(message: OutboxMessage, verb: str, details: dict) -> None:
     )
 
 
-def _still_held(message: OutboxMessage):
+def _still_held(message: OutboxMessage) -> Q:
     """The row, if the claim `message` was loaded with is still on it. Conditioned on
     claimed_at too: a sweep may have reclaimed the row and another worker claimed it since,
     and only the holder of the current lease may queue it again or give up on it."""
-    return OutboxMessage.objects.filter(
-        pk=message.pk, state=OutboxState.SENDING, claimed_at=message.claimed_at
-    )
+    return Q(pk=message.pk, state=OutboxState.SENDING, claimed_at=message.claimed_at)
 
 
 def _record_success_despite_database_outage(message: OutboxMessage) -> None:
@@ -225,7 +223,7 @@ def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: s
         return _give_up(message, error)
     next_attempt_at = timezone.now() + retry_delay(message.attempts)
     with transaction.atomic():
-        updated = _still_held(message).update(
+        updated = OutboxMessage.objects.filter(_still_held(message)).update(
             state=OutboxState.QUEUED,
             next_attempt_at=next_attempt_at,
             last_error=error,
@@ -251,7 +249,7 @@ def _record_failure(message: OutboxMessage, exc: BaseException, *, secret_url: s
 def _give_up(message: OutboxMessage, error: str) -> Delivery:
     logger.error("Outbox message %s: giving up after %s attempts", message.pk, message.attempts)
     with transaction.atomic():
-        updated = _still_held(message).update(
+        updated = OutboxMessage.objects.filter(_still_held(message)).update(
             state=OutboxState.FAILED, last_error=error, secret_url_encrypted="", claimed_at=None
         )
         if updated:

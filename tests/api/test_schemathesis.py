@@ -19,6 +19,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
@@ -182,10 +183,18 @@ REAL_ACTIONS = ["mark_sent", "void", "confirm", "mark_accepted", "cancel", "fulf
 def _use_real_ids(case, ids: dict[str, list[int]], pick: int) -> None:
     """Half of the examples aim at rows that exist (pick is drawn by Hypothesis, so the
     choice is part of the derandomized example)."""
+    path_parameters = case.path_parameters or {}
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH):
+        # A path made invalid stays invalid on the wire: a "string" id of digits ("3") is
+        # the same URL as the integer, and names a real row whenever the ids line up (they
+        # depend on which tests ran before on this database), which made this test flaky.
+        for name, value in path_parameters.items():
+            if str(value).isdigit():
+                path_parameters[name] = f"x{value}"
+        return
     if pick % 2:
         return
     collection = case.path.split("/")[4]  # /finance/api/v1/<collection>/{id}/...
-    path_parameters = case.path_parameters or {}
     if "id" in path_parameters and ids.get(collection):
         path_parameters["id"] = ids[collection][pick // 2 % len(ids[collection])]
     if "action" in path_parameters:
