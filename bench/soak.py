@@ -12,7 +12,8 @@ accounting, printed and written as JSON (var/cluster/soak-<time>.json). Exit 0 o
 - no 5xx and no unanswered request outside a fault window;
 - every outbox email of the run was delivered, and the SMTP sink received each exactly once
   (by Message-ID), including the one whose worker was killed mid-delivery;
-- the sentinel sessions and links worked after every fault;
+- every fault was injected (a worker really caught mid-delivery, and so on), and the
+  sentinel sessions and links worked after each;
 - a brute-force burst spread over both app servers is cut at the sign-in limit;
 - no token (links, session ids, the API key) appears in any process's log.
 """
@@ -130,6 +131,7 @@ def main() -> int:
         since=started,
         load=(load_started, load_ended),
         speed=speed,
+        no_faults=args.no_faults,
     )
     result["duration_s"] = args.duration
     print_accounting(result)

@@ -184,16 +184,21 @@ def logs_summary(logs: Path, secrets: set[str]) -> dict:
     }
 
 
-def account(*, state, recorder, world: World, faults: Faults, since, load, speed) -> dict:
+def account(
+    *, state, recorder, world: World, faults: Faults, since, load, speed, no_faults: bool
+) -> dict:
     brute = brute_force(world.url, recorder)
     emails = emails_summary(state, since, faults.held_message_ids)
     requests = requests_summary(recorder, faults, load)
     windows = faults.summary()
     sentinels_ok = all(all(w["sentinels_after"].values()) for w in windows)
+    expected_faults = 0 if no_faults else len(faults.schedule())
     logs = logs_summary(Path(state["logs"]), recorder.secrets)
     checks = {
         "no_5xx_outside_fault_windows": requests["errors_outside_count"] == 0,
         "emails_queued_equal_delivered_none_twice": emails["ok"],
+        "every_fault_injected": len(windows) == expected_faults
+        and all(w["injected"] for w in windows),
         "sessions_and_links_survive_faults": sentinels_ok,
         "throttle_shared_by_app_servers": brute["ok"],
         "no_token_in_any_log": logs["ok"],

@@ -31,6 +31,7 @@ class Window:
     started: float
     ended: float = 0.0
     notes: list[str] = field(default_factory=list)
+    injected: bool = False  # the fault really happened (a worker was caught mid-delivery...)
     sentinels_after: dict = field(default_factory=dict)
 
     def covers(self, start: float, end: float) -> bool:
@@ -114,6 +115,7 @@ class Faults:
         self.windows.append(window)
         old = self.service("app1")["pid"]
         os.killpg(old, signal.SIGKILL)  # the master and its workers, as if the machine died
+        window.injected = True
         self.log(window, f"killed app1 (process group {old})")
         restarted = self.wait_restarted("app1", old, timeout=60)
         self.log(window, f"app1 restarted after {restarted - window.started:.1f} s")
@@ -146,6 +148,7 @@ class Faults:
                 time.sleep(31)
                 continue
             os.kill(pid, signal.SIGKILL)
+            window.injected = True
             self.held_message_ids.append(held["message_id"])
             self.log(
                 window,
@@ -164,6 +167,7 @@ class Faults:
         (control / "smtp-sink.down").write_text(str(time.time() + seconds))
         old = self.service("smtp-sink")["pid"]
         os.kill(old, signal.SIGTERM)
+        window.injected = True
         self.log(window, "sink stopped")
         self.wait_restarted("smtp-sink", old, timeout=seconds + 30)
         (control / "smtp-sink.down").unlink(missing_ok=True)
@@ -175,6 +179,7 @@ class Faults:
         self.windows.append(window)
         command = os.environ.get("SOAK_PG_RESTART") or default_pg_restart()
         finished = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=120)
+        window.injected = finished.returncode == 0
         self.log(window, f"`{command}` -> {finished.returncode} {finished.stderr.strip()[:200]}")
         self.close_window(window)
 
@@ -184,7 +189,7 @@ class Faults:
         window = Window("Redis flushed (rate-limit counters, cached sessions)", time.time())
         self.windows.append(window)
         url = self.state()["env"]["REDIS_URL"]
-        redis.Redis.from_url(url).flushdb()
+        window.injected = bool(redis.Redis.from_url(url).flushdb())
         self.log(window, f"FLUSHDB on {url}")
         self.close_window(window)
 
