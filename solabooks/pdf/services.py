@@ -251,8 +251,12 @@ def _store(path: str, pdf: bytes, document) -> None:
         _, files = storage.listdir(directory)
     except FileNotFoundError:
         return
-    for name in files:  # earlier versions of this document are dead weight
-        if name.startswith(f"{document.pk}-") and f"{directory}/{name}" != path:
+    # Earlier versions of this document are dead weight. Names of this very version are not:
+    # a writer racing this one saves its copy as "<stem>_<random>.pdf" and deletes it itself
+    # (deleting it here made that writer's save fail half-way).
+    this_version = path.rsplit("/", 1)[1].removesuffix(".pdf")
+    for name in files:
+        if name.startswith(f"{document.pk}-") and not name.startswith(this_version):
             storage.delete(f"{directory}/{name}")
 
 

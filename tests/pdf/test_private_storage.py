@@ -227,6 +227,25 @@ def test_a_new_secret_key_renders_anew_and_drops_the_old_file(invoice, settings)
     assert private().exists(pdf_cache_path(invoice)) and not private().exists(old_path)
 
 
+def test_storing_a_version_keeps_a_racing_writers_copy_of_it(invoice):
+    """Two requests render the same uncached PDF at once (two accepts, two downloads): the
+    second saves its copy as "<name>_<random>.pdf" and deletes it itself. The first one's
+    clean-up of earlier versions must leave that copy alone, or the second one's save fails
+    half-way (FileNotFoundError from its chmod: a 500)."""
+    path = pdf_cache_path(invoice)
+    directory, name = path.rsplit("/", 1)
+    older = private().save(f"{directory}/{invoice.pk}-0000older.pdf", ContentFile(b"%PDF old"))
+    racing = private().save(
+        f"{directory}/{name.removesuffix('.pdf')}_r4c1ng.pdf", ContentFile(b"%PDF being written")
+    )
+
+    services.document_pdf(document=invoice)
+
+    assert private().exists(path)
+    assert not private().exists(older)  # an earlier version: dead weight, gone
+    assert private().exists(racing)  # the other writer's, for it to delete
+
+
 # --- The routes that do their checks still stream it, from the cache ----------------------
 
 
